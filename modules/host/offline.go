@@ -1,0 +1,86 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/coreos/go-systemd/v22/unit"
+	"go.uber.org/zap"
+)
+
+// unitDirs are where unit files live, in systemd's precedence order.
+var unitDirs = []string{"/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
+
+// offlineSystemd is systemd for a system under -root: enabling a unit makes
+// the symlinks systemctl would make; jobs and reloads are skipped (nothing
+// runs there) and logged as skipped.
+type offlineSystemd struct{ h *Host }
+
+func (o *offlineSystemd) Run(_ context.Context, op UnitOp, unit string) error {
+	o.h.log.Info("offline root: unit job skipped", zap.String("op", string(op)), zap.String("unit", unit))
+	return nil
+}
+
+func (o *offlineSystemd) DaemonReload(context.Context) error { return nil }
+
+func (o *offlineSystemd) Property(context.Context, string, string) (any, error) {
+	return nil, ErrOffline
+}
+
+func (o *offlineSystemd) IsEnabled(_ context.Context, name string) (bool, error) {
+	links, err := filepath.Glob(o.h.Path("/etc/systemd/system/*.wants/" + name))
+	return len(links) > 0, err
+}
+
+func (o *offlineSystemd) SetEnabled(_ context.Context, name string, enabled bool) error {
+	file, wantedBy, err := o.installSection(name)
+	if err != nil {
+		return err
+	}
+	for _, target := range wantedBy {
+		link := o.h.Path(filepath.Join("/etc/systemd/system", target+".wants", name))
+		if !enabled {
+			if err := os.Remove(link); err != nil && !os.IsNotExist(err) {
+				return err
+			}
+			continue
+		}
+		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+			return err
+		}
+		if err := os.Symlink(file, link); err != nil && !os.IsExist(err) {
+			return err
+		}
+	}
+	return nil
+}
+
+// installSection finds a unit file and its [Install] WantedBy= targets.
+func (o *offlineSystemd) installSection(name string) (string, []string, error) {
+	for _, dir := range unitDirs {
+		file := filepath.Join(dir, name)
+		f, err := os.Open(o.h.Path(file))
+		if err != nil {
+			continue
+		}
+		opts, err := unit.DeserializeOptions(f)
+		f.Close()
+		if err != nil {
+			return "", nil, fmt.Errorf("parse %s: %w", file, err)
+		}
+		var targets []string
+		for _, opt := range opts {
+			if opt.Section == "Install" && opt.Name == "WantedBy" {
+				targets = append(targets, strings.Fields(opt.Value)...)
+			}
+		}
+		if len(targets) == 0 {
+			return "", nil, fmt.Errorf("%s has no [Install] WantedBy=", file)
+		}
+		return file, targets, nil
+	}
+	return "", nil, fmt.Errorf("unit %s not found under %s", name, o.h.Root())
+}

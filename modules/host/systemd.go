@@ -1,0 +1,196 @@
+package host
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+
+	sdbus "github.com/coreos/go-systemd/v22/dbus"
+	"go.uber.org/zap"
+)
+
+// UnitOp is a job run on a unit.
+type UnitOp string
+
+const (
+	OpReload  UnitOp = "reload"
+	OpRestart UnitOp = "restart"
+	OpStart   UnitOp = "start"
+	OpStop    UnitOp = "stop"
+	OpEnable  UnitOp = "enable"
+	OpDisable UnitOp = "disable"
+	// OpDaemonReload is systemd's own reload (unit files changed).
+	OpDaemonReload UnitOp = "daemon-reload"
+)
+
+// Systemd is the service manager, reached over D-Bus on the live machine,
+// or through unit files alone under -root.
+type Systemd interface {
+	// Run runs a job (reload, restart, start) on a unit and waits for its
+	// result; anything but "done" is an error.
+	Run(ctx context.Context, op UnitOp, unit string) error
+	DaemonReload(ctx context.Context) error
+	// SetEnabled enables or disables a unit (no start/stop).
+	SetEnabled(ctx context.Context, unit string, enabled bool) error
+	IsEnabled(ctx context.Context, unit string) (bool, error)
+	// Property reads a unit property ("ActiveState", "MainPID",
+	// "LimitNOFILE", "ListenStream"...). Offline hosts have none.
+	Property(ctx context.Context, unit, name string) (any, error)
+}
+
+// ErrOffline is returned for live questions asked of an offline host.
+var ErrOffline = fmt.Errorf("offline system (-root): no live service manager")
+
+// RunUnit runs a unit job and journals it so a rollback repeats it once
+// the files it depends on are restored.
+func (h *Host) RunUnit(ctx context.Context, op UnitOp, unit string) error {
+	if err := h.record(Step{Kind: StepUnit, Unit: unit, Op: op}); err != nil {
+		return err
+	}
+	if err := h.sd.Run(ctx, op, unit); err != nil {
+		return fmt.Errorf("%s %s: %w", op, unit, err)
+	}
+	h.log.Info("unit job done", zap.String("op", string(op)), zap.String("unit", unit))
+	return nil
+}
+
+// DaemonReload makes systemd re-read unit files (journaled like a reload).
+func (h *Host) DaemonReload(ctx context.Context) error {
+	if err := h.record(Step{Kind: StepUnit, Op: OpDaemonReload}); err != nil {
+		return err
+	}
+	return h.sd.DaemonReload(ctx)
+}
+
+// SetEnabled enables or disables a unit, journaling its previous state.
+func (h *Host) SetEnabled(ctx context.Context, unit string, enabled bool) error {
+	was, err := h.sd.IsEnabled(ctx, unit)
+	if err != nil {
+		return fmt.Errorf("is-enabled %s: %w", unit, err)
+	}
+	if was == enabled {
+		return nil
+	}
+	op := OpDisable
+	if enabled {
+		op = OpEnable
+	}
+	if err := h.record(Step{Kind: StepUnit, Unit: unit, Op: op, Enabled: was}); err != nil {
+		return err
+	}
+	return h.sd.SetEnabled(ctx, unit, enabled)
+}
+
+// busSystemd talks to systemd over D-Bus. The connection opens on first use:
+// a plan that asks systemd nothing never connects.
+type busSystemd struct {
+	log  *zap.Logger
+	once sync.Once
+	conn *sdbus.Conn
+	err  error
+}
+
+func newBusSystemd(log *zap.Logger) *busSystemd { return &busSystemd{log: log} }
+
+func (b *busSystemd) connect(ctx context.Context) (*sdbus.Conn, error) {
+	b.once.Do(func() {
+		b.conn, b.err = sdbus.NewWithContext(ctx)
+		if b.err != nil {
+			b.err = fmt.Errorf("connect to systemd: %w", b.err)
+		}
+	})
+	return b.conn, b.err
+}
+
+func (b *busSystemd) Run(ctx context.Context, op UnitOp, unit string) error {
+	c, err := b.connect(ctx)
+	if err != nil {
+		return err
+	}
+	// Buffered: the library sends the job result even if we stopped waiting.
+	ch := make(chan string, 1)
+	switch op {
+	case OpReload:
+		_, err = c.ReloadUnitContext(ctx, unit, "replace", ch)
+	case OpRestart:
+		_, err = c.RestartUnitContext(ctx, unit, "replace", ch)
+	case OpStart:
+		_, err = c.StartUnitContext(ctx, unit, "replace", ch)
+	case OpStop:
+		_, err = c.StopUnitContext(ctx, unit, "replace", ch)
+	default:
+		return fmt.Errorf("unsupported unit job %q", op)
+	}
+	if err != nil {
+		return err
+	}
+	select {
+	case res := <-ch:
+		if res != "done" {
+			return fmt.Errorf("job result %q (see journalctl -u %s)", res, unit)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (b *busSystemd) DaemonReload(ctx context.Context) error {
+	c, err := b.connect(ctx)
+	if err != nil {
+		return err
+	}
+	return c.ReloadContext(ctx)
+}
+
+func (b *busSystemd) SetEnabled(ctx context.Context, unit string, enabled bool) error {
+	c, err := b.connect(ctx)
+	if err != nil {
+		return err
+	}
+	if enabled {
+		_, _, err = c.EnableUnitFilesContext(ctx, []string{unit}, false, false)
+	} else {
+		_, err = c.DisableUnitFilesContext(ctx, []string{unit}, false)
+	}
+	if err != nil {
+		return err
+	}
+	return c.ReloadContext(ctx)
+}
+
+func (b *busSystemd) IsEnabled(ctx context.Context, unit string) (bool, error) {
+	v, err := b.Property(ctx, unit, "UnitFileState")
+	if err != nil {
+		return false, err
+	}
+	s, _ := v.(string)
+	return s == "enabled" || s == "enabled-runtime" || s == "alias", nil
+}
+
+func (b *busSystemd) Property(ctx context.Context, unit, name string) (any, error) {
+	c, err := b.connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	p, err := c.GetUnitPropertyContext(ctx, unit, name)
+	if err != nil && strings.Contains(unit, ".") {
+		// Type-specific properties (LimitNOFILE on a service, ListenStream
+		// on a socket) live on the type's interface.
+		p, err = c.GetUnitTypePropertyContext(ctx, unit, unitType(unit), name)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return p.Value.Value(), nil
+}
+
+// unitType is the D-Bus interface suffix of a unit: "ssh.socket" → "Socket".
+func unitType(unit string) string {
+	suffix := unit[strings.LastIndex(unit, ".")+1:]
+	if suffix == "" {
+		return ""
+	}
+	return strings.ToUpper(suffix[:1]) + suffix[1:]
+}

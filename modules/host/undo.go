@@ -1,0 +1,112 @@
+package host
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"strings"
+
+	"go.uber.org/zap"
+)
+
+// CustomUndo hands a module's custom step back to that module.
+type CustomUndo func(ctx context.Context, s Step) error
+
+// Undo reverts a journal's steps in reverse order: files get their old
+// bytes, mode and owner back (or are removed if they were new), created
+// directories are removed, enablement is restored, custom steps go to their
+// module. Unit jobs are repeated last, once everything they read is back,
+// after a daemon-reload if unit files changed. Undo keeps going past a
+// failed step and reports every failure: a half-undone machine is worse.
+// It is idempotent: undoing the same journal twice gives the same machine.
+func (h *Host) Undo(ctx context.Context, j *Journal, custom CustomUndo) error {
+	steps := j.Steps()
+	var errs []error
+	var jobs []Step
+	daemonReload := false
+	for i := len(steps) - 1; i >= 0; i-- {
+		s := steps[i]
+		var err error
+		switch s.Kind {
+		case StepFile:
+			err = h.restoreFile(j, s)
+			daemonReload = daemonReload || isUnitFile(s.Path)
+		case StepDir:
+			if err = os.Remove(h.Path(s.Path)); errors.Is(err, os.ErrNotExist) || isNotEmpty(err) {
+				err = nil
+			}
+		case StepMeta:
+			err = applyMeta(h.Path(s.Path), s.Meta)
+		case StepCustom:
+			err = custom(ctx, s)
+		case StepUnit:
+			switch s.Op {
+			case OpEnable, OpDisable:
+				err = h.sd.SetEnabled(ctx, s.Unit, s.Enabled)
+			case OpDaemonReload:
+				daemonReload = true
+			default:
+				jobs = append(jobs, s)
+			}
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("undo %s %s%s: %w", s.Kind, s.Path, s.Unit, err))
+		}
+	}
+	if daemonReload {
+		if err := h.sd.DaemonReload(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("undo: daemon-reload: %w", err))
+		}
+	}
+	for _, s := range dedupeJobs(jobs) {
+		op := s.Op
+		if op == OpStart {
+			op = OpStop // it was not running before the run started it
+		}
+		h.log.Info("undo: unit job", zap.String("op", string(op)), zap.String("unit", s.Unit))
+		if err := h.sd.Run(ctx, op, s.Unit); err != nil {
+			errs = append(errs, fmt.Errorf("undo: %s %s: %w", op, s.Unit, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (h *Host) restoreFile(j *Journal, s Step) error {
+	if !s.Existed {
+		err := os.Remove(h.Path(s.Path))
+		if errors.Is(err, os.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	data, err := j.Backup(s)
+	if err != nil {
+		return fmt.Errorf("read backup: %w", err)
+	}
+	h.log.Info("undo: restore file", zapPath(s.Path))
+	return writeAtomic(h.Path(s.Path), data, s.Meta)
+}
+
+// dedupeJobs keeps the first of repeated unit jobs (one reload is enough).
+func dedupeJobs(jobs []Step) []Step {
+	seen := map[string]bool{}
+	var out []Step
+	for _, s := range jobs {
+		key := string(s.Op) + " " + s.Unit
+		if !seen[key] {
+			seen[key] = true
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func isUnitFile(p string) bool {
+	return strings.HasPrefix(p, "/etc/systemd/") || strings.HasPrefix(p, "/lib/systemd/") ||
+		strings.HasPrefix(p, "/usr/lib/systemd/")
+}
+
+func isNotEmpty(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "directory not empty")
+}
