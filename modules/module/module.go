@@ -54,6 +54,9 @@ type Peers interface {
 // Undoer is implemented by modules whose Apply records custom undo steps
 // (host.Host.RecordCustom): a firewall table, a created user. Files, unit
 // enablement and reloads are undone by the engine without help.
+//
+// Undo may run in a later process (`harden rollback`) on a module fresh from
+// its Factory that was never decoded: it must rely on data alone.
 type Undoer interface {
 	Undo(ctx context.Context, h *host.Host, data json.RawMessage) error
 }
