@@ -1,0 +1,72 @@
+// Package plan is the data of a whole run's plan: what `harden plan` shows
+// and `harden apply` does. It is rendered in one place (agent/render) and
+// stored with every run as plan.json.
+package plan
+
+import "harden/modules/module"
+
+// FormatVersion is the version of the JSON schema below. It changes when a
+// field changes meaning or goes away; new fields do not change it.
+const FormatVersion = "1.0"
+
+// Plan is every module's proposal for one machine and one profile.
+type Plan struct {
+	FormatVersion string `json:"format_version"`
+	Version       string `json:"harden_version"`
+	Profile       string `json:"profile"`
+	Root          string `json:"root"`
+	// Modules in engine order (the order Apply runs them in).
+	Modules []Module `json:"modules"`
+	Summary Summary  `json:"summary"`
+}
+
+// Module is one module's part of the plan.
+type Module struct {
+	Name string `json:"name"`
+	module.Plan
+}
+
+// Summary counts changes by action.
+type Summary struct {
+	Create  int `json:"create"`
+	Update  int `json:"update"`
+	Delete  int `json:"delete"`
+	Replace int `json:"replace"`
+}
+
+// Total is the number of changes.
+func (s Summary) Total() int { return s.Create + s.Update + s.Delete + s.Replace }
+
+// New assembles a plan and computes its summary.
+func New(version, profile, root string, mods []Module) *Plan {
+	p := &Plan{FormatVersion: FormatVersion, Version: version, Profile: profile, Root: root, Modules: mods}
+	for _, m := range mods {
+		for _, c := range m.Changes {
+			switch c.Action {
+			case module.Create:
+				p.Summary.Create++
+			case module.Update:
+				p.Summary.Update++
+			case module.Delete:
+				p.Summary.Delete++
+			case module.Replace:
+				p.Summary.Replace++
+			}
+		}
+	}
+	return p
+}
+
+// Empty reports whether the plan changes nothing.
+func (p *Plan) Empty() bool { return p.Summary.Total() == 0 }
+
+// Addresses lists every change's address, in order.
+func (p *Plan) Addresses() []string {
+	var out []string
+	for _, m := range p.Modules {
+		for _, c := range m.Changes {
+			out = append(out, c.Address)
+		}
+	}
+	return out
+}
