@@ -1,0 +1,145 @@
+// Package cli is harden's command line: verbs, flags, exit codes. It wires
+// the profile loader, the engine and the renderer together and owns the
+// process's stdout (plans) and stderr (logs, diagnostics).
+package cli
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"sort"
+	"strings"
+)
+
+// Exit codes, as Terraform uses them.
+const (
+	ExitOK      = 0
+	ExitError   = 1
+	ExitChanges = 2 // plan -detailed-exitcode: the plan is not empty
+)
+
+// Version is set at build time (-ldflags "-X harden/agent/cli.Version=...").
+var Version = ""
+
+// version is Version, or the VCS revision the binary was built from.
+func version() string {
+	if Version != "" {
+		return Version
+	}
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, s := range info.Settings {
+			if s.Key == "vcs.revision" && len(s.Value) >= 12 {
+				return "0.0.0+" + s.Value[:12]
+			}
+		}
+	}
+	return "0.0.0-dev"
+}
+
+// IO is the process's standard streams.
+type IO struct {
+	In       io.Reader
+	Out, Err io.Writer
+}
+
+type command struct {
+	summary string
+	run     func(io IO, args []string) int
+}
+
+func commands() map[string]command {
+	return map[string]command{
+		"plan":     {"Show the changes apply would make; change nothing", runPlan},
+		"apply":    {"Make the planned changes (asks first unless -auto-approve)", runApply},
+		"validate": {"Check a profile's syntax and meaning; no machine access", runValidate},
+		"rollback": {"Undo an applied run (default: the last one)", runRollback},
+		"profiles": {"List the built-in profiles, or `profiles show NAME`", runProfiles},
+		"version":  {"Print harden's version", runVersion},
+	}
+}
+
+// Main runs harden with the given arguments and returns the exit code.
+func Main(args []string, in io.Reader, out, errw io.Writer) int {
+	sio := IO{In: in, Out: out, Err: errw}
+	if len(args) == 0 {
+		usage(errw)
+		return ExitError
+	}
+	switch args[0] {
+	case "-h", "-help", "--help", "help":
+		usage(out)
+		return ExitOK
+	case "-v", "-version", "--version":
+		return runVersion(sio, nil)
+	}
+	cmd, ok := commands()[args[0]]
+	if !ok {
+		fmt.Fprintf(errw, "harden: unknown command %q\n\n", args[0])
+		usage(errw)
+		return ExitError
+	}
+	return cmd.run(sio, args[1:])
+}
+
+func usage(w io.Writer) {
+	fmt.Fprintf(w, `Usage: harden COMMAND [flags]
+
+harden hardens a Debian/Ubuntu VPS running an IOTA node: it reads an HCL
+profile, shows every change it would make (plan) and makes them (apply),
+idempotently. Every replaced file is backed up under /var/lib/harden/runs.
+
+Commands:
+`)
+	cmds := commands()
+	names := make([]string, 0, len(cmds))
+	for n := range cmds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	}
+	fmt.Fprintf(w, `
+Run 'harden COMMAND --help' for a command's flags.
+
+Exit codes: 0 success; 1 error; 2 (plan -detailed-exitcode) changes pending.
+`)
+}
+
+// newFlagSet makes a verb's flag set with a usage that lists its flags.
+func newFlagSet(io IO, name, synopsis, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Err)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), "Usage: harden %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseFlags parses a verb's flags; --help prints usage to stdout and exits 0.
+func parseFlags(fs *flag.FlagSet, io IO, args []string) (int, bool) {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		fs.SetOutput(io.Out)
+		fs.Usage()
+		return ExitOK, false
+	}
+	if err != nil {
+		return ExitError, false
+	}
+	return 0, true
+}
+
+// stringList is a repeatable string flag.
+type stringList []string
+
+func (s *stringList) String() string     { return strings.Join(*s, ",") }
+func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
+
+func runVersion(io IO, args []string) int {
+	fmt.Fprintf(io.Out, "harden %s\n", version())
+	return ExitOK
+}

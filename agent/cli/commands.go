@@ -1,0 +1,230 @@
+package cli
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"harden/agent/engine"
+	"harden/agent/plan"
+	"harden/agent/render"
+	"harden/profiles"
+)
+
+func signalContext() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+}
+
+func runPlan(io IO, args []string) int {
+	var o options
+	var detailed bool
+	fs := newFlagSet(io, "plan", "[flags]",
+		"Read the machine and show every change apply would make. Changes nothing.")
+	o.register(fs, true)
+	fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	s, ok := o.load(io)
+	if !ok {
+		return ExitError
+	}
+	e, err := s.engine(o.targets)
+	if err != nil {
+		return fail(io, err)
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	p, err := e.Plan(ctx)
+	if err != nil {
+		return fail(io, err)
+	}
+	if err := show(io, o.json, p); err != nil {
+		return fail(io, err)
+	}
+	if detailed && !p.Empty() {
+		return ExitChanges
+	}
+	return ExitOK
+}
+
+func runApply(io IO, args []string) int {
+	var o options
+	var autoApprove bool
+	fs := newFlagSet(io, "apply", "[flags]",
+		"Show the plan, ask for confirmation, make the changes, then read the machine again:\n"+
+			"anything left is an error and every change is undone. Backups go to /var/lib/harden/runs/<id>.")
+	o.register(fs, true)
+	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking (scripts, cloud-init)")
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	if o.json && !autoApprove {
+		return fail(io, fmt.Errorf("apply -json needs -auto-approve (there is no one to ask)"))
+	}
+	s, ok := o.load(io)
+	if !ok {
+		return ExitError
+	}
+	e, err := s.engine(o.targets)
+	if err != nil {
+		return fail(io, err)
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	p, err := e.Plan(ctx)
+	if err != nil {
+		return fail(io, err)
+	}
+	if p.Empty() {
+		return finishApply(io, o.json, p, nil, nil)
+	}
+	if !o.json {
+		if err := render.Text(io.Out, p); err != nil {
+			return fail(io, err)
+		}
+	}
+	if !autoApprove && !confirm(io) {
+		fmt.Fprintln(io.Out, "\nApply cancelled; nothing was changed.")
+		return ExitError
+	}
+	run, err := e.Apply(ctx, p)
+	return finishApply(io, o.json, p, run, err)
+}
+
+// applyResult is apply's JSON output.
+type applyResult struct {
+	Plan   *plan.Plan `json:"plan"`
+	Run    string     `json:"run,omitempty"`
+	Status string     `json:"status"`
+	Error  string     `json:"error,omitempty"`
+}
+
+func finishApply(io IO, asJSON bool, p *plan.Plan, run *engine.Run, err error) int {
+	res := applyResult{Plan: p, Status: "no-changes"}
+	if run != nil {
+		res.Run, res.Status = run.ID, run.Result.Status
+	}
+	if err != nil {
+		res.Error = err.Error()
+	}
+	if asJSON {
+		enc := json.NewEncoder(io.Out)
+		enc.SetIndent("", "  ")
+		_ = enc.Encode(res)
+	} else if run == nil {
+		_ = render.Text(io.Out, p)
+	} else if err == nil {
+		fmt.Fprintf(io.Out, "\nApply complete: %d changes made (run %s).\nBackups and the record of this run: %s\nUndo with: harden rollback %s\n",
+			p.Summary.Total(), run.ID, e2sys(run.Dir), run.ID)
+	}
+	if err != nil {
+		return fail(io, err)
+	}
+	return ExitOK
+}
+
+// e2sys shows a run directory as the system sees it.
+func e2sys(dir string) string {
+	if i := strings.Index(dir, engine.StateDir); i > 0 {
+		return dir[i:] + " (under -root " + dir[:i] + ")"
+	}
+	return dir
+}
+
+func confirm(io IO) bool {
+	fmt.Fprint(io.Out, "\nDo you want to make these changes?\n  Only 'yes' will be accepted.\n\n  Enter a value: ")
+	line, _ := bufio.NewReader(io.In).ReadString('\n')
+	return strings.TrimSpace(line) == "yes"
+}
+
+func show(io IO, asJSON bool, p *plan.Plan) error {
+	if asJSON {
+		return render.JSON(io.Out, p)
+	}
+	return render.Text(io.Out, p)
+}
+
+func runValidate(io IO, args []string) int {
+	var o options
+	fs := newFlagSet(io, "validate", "[flags]",
+		"Check a profile's syntax and meaning (types, ranges, names) without reading the machine.")
+	o.register(fs, false)
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	s, ok := o.load(io)
+	if !ok {
+		return ExitError
+	}
+	if o.json {
+		_ = json.NewEncoder(io.Out).Encode(map[string]any{
+			"valid": true, "profile": s.profile.Source, "modules": s.profile.Names()})
+		return ExitOK
+	}
+	fmt.Fprintf(io.Out, "Profile %s is valid (modules: %s).\n", s.profile.Source, strings.Join(s.profile.Names(), ", "))
+	return ExitOK
+}
+
+func runRollback(io IO, args []string) int {
+	var o options
+	fs := newFlagSet(io, "rollback", "[flags] [RUN-ID]",
+		"Restore what an applied run replaced (byte-identical files, old unit states, custom steps\n"+
+			"such as the firewall table) in reverse order, and reload the affected services.\n"+
+			"Default: the last applied run. Rolling back twice is harmless.")
+	fs.StringVar(&o.root, "root", "/", "operate on an offline system under `DIR`")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	if fs.NArg() > 1 {
+		return fail(io, fmt.Errorf("rollback takes at most one RUN-ID"))
+	}
+	// Rollback needs no profile: the run's journal says it all.
+	s, ok := o.machine(io)
+	if !ok {
+		return ExitError
+	}
+	e, _ := s.engine(nil)
+	ctx, cancel := signalContext()
+	defer cancel()
+	run, err := e.Rollback(ctx, fs.Arg(0))
+	if err != nil {
+		return fail(io, err)
+	}
+	fmt.Fprintf(io.Out, "Run %s is rolled back (status: %s).\n", run.ID, run.Result.Status)
+	return ExitOK
+}
+
+func runProfiles(io IO, args []string) int {
+	fs := newFlagSet(io, "profiles", "[show NAME]", "List the built-in profiles, or print one.")
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	switch {
+	case fs.NArg() == 0:
+		for _, n := range profiles.Names() {
+			fmt.Fprintf(io.Out, "%-18s %s\n", n, profiles.Summary(n))
+		}
+		return ExitOK
+	case fs.NArg() == 2 && fs.Arg(0) == "show":
+		data, ok := profiles.Get(fs.Arg(1))
+		if !ok {
+			return fail(io, fmt.Errorf("no built-in profile %q (built-in: %s)", fs.Arg(1), strings.Join(profiles.Names(), ", ")))
+		}
+		_, _ = io.Out.Write(data)
+		return ExitOK
+	}
+	fs.Usage()
+	return ExitError
+}
+
+func fail(io IO, err error) int {
+	fmt.Fprintf(io.Err, "harden: %v\n", err)
+	return ExitError
+}

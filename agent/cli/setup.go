@@ -1,0 +1,118 @@
+package cli
+
+import (
+	"flag"
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/hcl/v2"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+
+	"harden/agent/engine"
+	"harden/agent/profile"
+	"harden/agent/registry"
+	"harden/modules/host"
+)
+
+// options are the flags shared by the verbs that read a profile.
+type options struct {
+	profile  string
+	vars     stringList
+	varFiles stringList
+	targets  stringList
+	root     string
+	json     bool
+	logLevel string
+}
+
+func (o *options) register(fs *flag.FlagSet, machine bool) {
+	fs.StringVar(&o.profile, "profile", "",
+		"profile `FILE`, or the name of a built-in profile (default: /etc/harden/profile.hcl if present, else iri-node)")
+	fs.Var(&o.vars, "var", "set a profile variable, `NAME=VALUE` (repeatable)")
+	fs.Var(&o.varFiles, "var-file", "read profile variables from an HCL `FILE` of NAME = VALUE lines (repeatable)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr: debug, info, warn, error")
+	fs.BoolVar(&o.json, "json", false, "print machine-readable JSON on stdout")
+	if machine {
+		fs.Var(&o.targets, "target", "limit the run to a `MODULE` (sshd, firewall, user.iri, ...; repeatable)")
+		fs.StringVar(&o.root, "root", "/", "operate on an offline system under `DIR` (an image) instead of this machine")
+	}
+}
+
+// newLogger logs to stderr at the given level: plans go to stdout alone.
+func newLogger(level string, w zapcore.WriteSyncer) (*zap.Logger, error) {
+	lvl, err := zapcore.ParseLevel(level)
+	if err != nil {
+		return nil, fmt.Errorf("-log-level: %w", err)
+	}
+	enc := zap.NewDevelopmentEncoderConfig()
+	enc.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), w, lvl)
+	return zap.New(core), nil
+}
+
+// session is what a verb needs after flags: logger, host, loaded profile.
+type session struct {
+	log     *zap.Logger
+	host    *host.Host
+	profile *profile.Profile
+}
+
+// machine makes the logger and host without a profile (rollback).
+func (o *options) machine(io IO) (*session, bool) {
+	log, err := newLogger(o.logLevel, zapcore.AddSync(io.Err))
+	if err != nil {
+		fmt.Fprintf(io.Err, "harden: %v\n", err)
+		return nil, false
+	}
+	if _, err := os.Stat(o.root); err != nil {
+		fmt.Fprintf(io.Err, "harden: -root: %v\n", err)
+		return nil, false
+	}
+	h := host.New(host.Options{Root: o.root, Logger: log})
+	return &session{log: log, host: h, profile: &profile.Profile{}}, true
+}
+
+// load resolves and decodes the profile, printing diagnostics on failure.
+// Nothing on the machine is read before the profile is valid.
+func (o *options) load(io IO) (*session, bool) {
+	s, ok := o.machine(io)
+	if !ok {
+		return nil, false
+	}
+	src, err := profile.Resolve(o.profile, o.root)
+	if err != nil {
+		fmt.Fprintf(io.Err, "harden: %v\n", err)
+		return nil, false
+	}
+	loader := profile.NewLoader(registry.Factories())
+	p, diags := loader.Load(src, o.varFiles, o.vars)
+	writeDiagnostics(io, loader.Parser.Files(), diags)
+	if diags.HasErrors() {
+		fmt.Fprintf(io.Err, "harden: profile %s is not valid; nothing was read or changed.\n", src.Name)
+		return nil, false
+	}
+	s.profile = p
+	return s, true
+}
+
+// writeDiagnostics prints each diagnostic as FILE:LINE:COLUMN: SUMMARY,
+// then hcl's own rendering with the source snippet and detail.
+func writeDiagnostics(io IO, files map[string]*hcl.File, diags hcl.Diagnostics) {
+	wr := hcl.NewDiagnosticTextWriter(io.Err, files, 100, false)
+	for _, d := range diags {
+		if d.Subject != nil {
+			fmt.Fprintf(io.Err, "%s:%d:%d: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, d.Summary)
+		}
+		_ = wr.WriteDiagnostic(d)
+	}
+}
+
+// engine builds the engine for a loaded session, honouring -target.
+func (s *session) engine(targets []string) (*engine.Engine, error) {
+	e := &engine.Engine{
+		Host: s.host, Modules: s.profile.Modules, Factories: registry.Factories(),
+		Version: version(), Profile: s.profile.Source, Log: s.log,
+	}
+	return e, e.Targets(targets)
+}
