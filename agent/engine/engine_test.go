@@ -1,0 +1,209 @@
+package engine_test
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"go.uber.org/zap/zaptest"
+
+	"harden/agent/engine"
+	"harden/agent/internal/filemod"
+	"harden/agent/profile"
+	"harden/modules/host"
+	"harden/modules/host/hosttest"
+	"harden/modules/module"
+)
+
+const twoFiles = `
+file "a" {
+  path    = "/etc/a.conf"
+  content = "new a\n"
+  mode    = 384 # 0600
+}
+file "b" {
+  path    = "/etc/b.conf"
+  content = "new b\n"
+}
+`
+
+// setup returns an engine over a temp root holding /etc/a.conf and no
+// /etc/b.conf, with the two-file profile loaded.
+func setup(t *testing.T) (*engine.Engine, string) {
+	t.Helper()
+	root := t.TempDir()
+	mustWrite(t, filepath.Join(root, "etc/a.conf"), "old a\n", 0o644)
+	loader := profile.NewLoader([]module.Factory{filemod.Factory})
+	p, diags := loader.Load(profile.Source{Name: "test.hcl", Bytes: []byte(twoFiles)}, nil, nil)
+	if diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	h, _ := hosttest.NewAt(t, root)
+	h.Attach(nil) // the engine attaches each run's own journal
+	return &engine.Engine{Host: h, Modules: p.Modules, Factories: loader.Factories, Log: zaptest.NewLogger(t)}, root
+}
+
+func mustWrite(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func read(t *testing.T, path string) string {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "<" + err.Error() + ">"
+	}
+	return string(data)
+}
+
+func TestApplyThenPlanIsEmpty(t *testing.T) {
+	e, root := setup(t)
+	ctx := context.Background()
+	p, err := e.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Summary; got.Create != 1 || got.Update != 1 {
+		t.Fatalf("summary = %+v, want 1 create, 1 update", got)
+	}
+	run, err := e.Apply(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if run.Result.Status != engine.StatusApplied {
+		t.Errorf("status = %q", run.Result.Status)
+	}
+	if got := read(t, filepath.Join(root, "etc/a.conf")); got != "new a\n" {
+		t.Errorf("a.conf = %q", got)
+	}
+	if fi, _ := os.Stat(filepath.Join(root, "etc/a.conf")); fi.Mode().Perm() != 0o600 {
+		t.Errorf("a.conf mode = %v, want 0600", fi.Mode().Perm())
+	}
+	again, err := e.Plan(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.Empty() {
+		t.Errorf("second plan not empty: %v", again.Addresses())
+	}
+}
+
+func TestFailedApplyUndoesEarlierModules(t *testing.T) {
+	e, root := setup(t)
+	e.Modules[1].(*filemod.Module).FailApply = true
+	ctx := context.Background()
+	p, _ := e.Plan(ctx)
+	run, err := e.Apply(ctx, p)
+	if err == nil || !strings.Contains(err.Error(), "file.b: apply: failing as asked") {
+		t.Fatalf("err = %v", err)
+	}
+	if got := read(t, filepath.Join(root, "etc/a.conf")); got != "old a\n" {
+		t.Errorf("a.conf not restored: %q", got)
+	}
+	if fi, _ := os.Stat(filepath.Join(root, "etc/a.conf")); fi.Mode().Perm() != 0o644 {
+		t.Errorf("a.conf mode not restored: %v", fi.Mode().Perm())
+	}
+	if _, err := os.Stat(filepath.Join(root, "etc/b.conf")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("b.conf should not exist after undo: %v", err)
+	}
+	if run.Result.Status != engine.StatusFailed {
+		t.Errorf("status = %q", run.Result.Status)
+	}
+}
+
+func TestInconsistentResultIsAnErrorAndUndone(t *testing.T) {
+	e, root := setup(t)
+	e.Modules[1].(*filemod.Module).SkipApply = true
+	ctx := context.Background()
+	p, _ := e.Plan(ctx)
+	_, err := e.Apply(ctx, p)
+	if !errors.Is(err, engine.ErrInconsistent) || !strings.Contains(err.Error(), "file.b[/etc/b.conf]") {
+		t.Fatalf("err = %v, want inconsistent result naming file.b", err)
+	}
+	if got := read(t, filepath.Join(root, "etc/a.conf")); got != "old a\n" {
+		t.Errorf("a.conf not restored: %q", got)
+	}
+}
+
+func TestRollbackRestoresBytesAndIsIdempotent(t *testing.T) {
+	e, root := setup(t)
+	ctx := context.Background()
+	orig := "old a\n\x00binary\xff tail without newline"
+	mustWrite(t, filepath.Join(root, "etc/a.conf"), orig, 0o640)
+	p, _ := e.Plan(ctx)
+	run, err := e.Apply(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 2 {
+		rb, err := e.Rollback(ctx, "")
+		if i == 1 {
+			// Nothing applied is left: the second call finds no run.
+			if err == nil {
+				t.Fatalf("second rollback without id: want error, got run %s", rb.ID)
+			}
+			rb, err = e.Rollback(ctx, run.ID)
+		}
+		if err != nil {
+			t.Fatalf("rollback %d: %v", i, err)
+		}
+		if rb.Result.Status != engine.StatusRolledBack {
+			t.Errorf("rollback %d: status %q", i, rb.Result.Status)
+		}
+		if got := read(t, filepath.Join(root, "etc/a.conf")); got != orig {
+			t.Errorf("rollback %d: a.conf = %q", i, got)
+		}
+		if fi, _ := os.Stat(filepath.Join(root, "etc/a.conf")); fi.Mode().Perm() != 0o640 {
+			t.Errorf("rollback %d: mode = %v", i, fi.Mode().Perm())
+		}
+		if _, err := os.Stat(filepath.Join(root, "etc/b.conf")); !errors.Is(err, os.ErrNotExist) {
+			t.Errorf("rollback %d: b.conf still there", i)
+		}
+	}
+}
+
+func TestRollbackInALaterProcessUsesTheJournalAlone(t *testing.T) {
+	e, root := setup(t)
+	ctx := context.Background()
+	p, _ := e.Plan(ctx)
+	run, err := e.Apply(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A new engine with no modules, as `harden rollback` builds it.
+	later := &engine.Engine{Host: host.New(host.Options{Root: root, Systemd: &hosttest.Systemd{}}),
+		Factories: e.Factories, Log: e.Log}
+	if _, err := later.Rollback(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if got := read(t, filepath.Join(root, "etc/a.conf")); got != "old a\n" {
+		t.Errorf("a.conf = %q", got)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	e, _ := setup(t)
+	if err := e.Targets([]string{"file.b"}); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := e.Plan(context.Background())
+	if got := strings.Join(p.Addresses(), ","); got != "file.b[/etc/b.conf]" {
+		t.Errorf("addresses = %s", got)
+	}
+	err := e.Targets([]string{"sshd"})
+	if err == nil || !strings.Contains(err.Error(), "no such module (it has: file.b)") {
+		t.Errorf("err = %v", err)
+	}
+}
