@@ -90,7 +90,7 @@ func (l *Loader) Load(src Source, varFiles, vars []string) (*Profile, hcl.Diagno
 	if diags.HasErrors() {
 		return p, diags
 	}
-	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": decls.object()}}
+	ctx := &hcl.EvalContext{Variables: map[string]cty.Value{"var": decls.object()}, Functions: functions()}
 	mods, d := l.decodeModules(content.Blocks, ctx)
 	diags = append(diags, d...)
 	p.Modules = mods
