@@ -1,0 +1,94 @@
+package render_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"harden/agent/plan"
+	"harden/agent/render"
+	"harden/modules/module"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files")
+
+// samplePlan is a plan of the shapes every module produces: settings,
+// a file diff, effects, warnings, notes.
+func samplePlan() *plan.Plan {
+	return plan.New("1.2.3", "builtin:iri-node", "/", []plan.Module{
+		{Name: "user.iri", Plan: module.Plan{Changes: []module.Change{{
+			Module: "user.iri", Address: "user.iri.account[iri]", Action: module.Create,
+			Fields: []module.Field{
+				{Name: "home", After: "/var/lib/iri", BeforeUnset: true},
+				{Name: "shell", After: "/usr/sbin/nologin", BeforeUnset: true},
+			},
+		}}}},
+		{Name: "firewall", Plan: module.Plan{Notes: []string{"foreign tables left alone: ip filter"}}},
+		{Name: "sshd", Plan: module.Plan{
+			Changes: []module.Change{
+				{Module: "sshd", Address: "sshd.setting[PasswordAuthentication]", Action: module.Update,
+					Fields: []module.Field{{Name: "PasswordAuthentication", Before: "yes", After: "no"}}},
+				{Module: "sshd", Address: "sshd.setting[Banner]", Action: module.Delete,
+					Fields: []module.Field{{Name: "Banner", Before: "/etc/issue.net", AfterUnset: true}}},
+				{Module: "sshd", Address: "sshd.file[/etc/ssh/sshd_config]", Action: module.Update,
+					Before:  "# comment\nPort 22\nUsePAM yes\n",
+					After:   "# comment\nPort 2222\nUsePAM yes\n",
+					Effects: []string{"reload ssh.service"},
+					Warnings: []string{"/etc/ssh/sshd_config.d/50-cloud-init.conf:1 sets PasswordAuthentication yes; overridden"}},
+			},
+			Warnings: []string{"password login stays on for user bob"},
+		}},
+	})
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test ./agent/render -update)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs from the golden file:\n%s", name, got)
+	}
+}
+
+func TestTextGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := render.Text(&buf, samplePlan()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan.txt", buf.Bytes())
+}
+
+func TestJSONGolden(t *testing.T) {
+	var buf bytes.Buffer
+	if err := render.JSON(&buf, samplePlan()); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "plan.json", buf.Bytes())
+	var back plan.Plan
+	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
+		t.Fatal(err)
+	}
+	if back.FormatVersion != plan.FormatVersion || back.Summary.Total() != 4 || len(back.Modules[2].Changes) != 3 {
+		t.Errorf("round trip lost data: %+v", back.Summary)
+	}
+}
+
+func TestEmptyPlan(t *testing.T) {
+	var buf bytes.Buffer
+	p := plan.New("1", "p.hcl", "/mnt/img", []plan.Module{{Name: "sshd"}})
+	if err := render.Text(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "empty.txt", buf.Bytes())
+}
