@@ -1,0 +1,63 @@
+# harden — build, test tiers, packaging, benchmarks.
+#
+#   make run      build and run `harden plan` on the embedded default profile (read-only)
+#   make check    everything CI runs: vet, unit, root and system tiers (installs what it needs)
+
+SHELL     := /bin/bash
+GO        ?= go
+BIN       := bin/harden
+# Version from git: the nearest v* tag, else 0.1.0 plus the commit count and hash.
+VERSION   ?= $(shell git describe --tags --match 'v*' 2>/dev/null | sed 's/^v//' || \
+               echo "0.1.0+git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)")
+LDFLAGS   := -s -w -X harden/agent/cli.Version=$(VERSION)
+GOFLAGS_BUILD := -trimpath -buildvcs=false
+
+# Debian packages the test tiers use on the host.
+APT_PACKAGES := openssh-server openssh-client nftables haproxy iproute2 debootstrap \
+                systemd-container netcat-openbsd ssh-audit sshpass zstd dpkg-dev lintian
+
+.PHONY: all build run test vet root-test system-test check bench deps clean
+
+all: build
+
+build:
+	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN) ./agent/cmd/harden
+
+# The main job on the embedded default profile: read this machine, show the
+# plan, change nothing (sshd -T needs root to read host keys).
+run: build
+	./$(BIN) plan -profile iri-node
+
+vet:
+	$(GO) vet ./...
+	$(GO) vet -tags root ./...
+	$(GO) vet -tags system ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || { gofmt -l $$(git ls-files '*.go'); echo "gofmt needed"; exit 1; }
+
+# Tier 1: no root, no network.
+test:
+	$(GO) test -count=1 ./...
+
+# Tier 2: real binaries and network namespaces, as root.
+root-test:
+	$(GO) test -count=1 -tags root -p 1 -timeout 20m ./...
+
+# Tier 3: a booted Debian 12 VPS (systemd-nspawn), as root.
+system-test: build
+	$(GO) test -count=1 -tags system -timeout 45m -v ./integration/system/...
+
+# Installs the host packages the tiers need (idempotent, quick when present).
+deps:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:" $$missing; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+check: deps vet test root-test system-test
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+
+clean:
+	rm -rf bin system-test.log bench.txt
