@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"time"
 
 	sdbus "github.com/coreos/go-systemd/v22/dbus"
+	"github.com/godbus/dbus/v5"
 	"go.uber.org/zap"
 )
 
@@ -18,6 +20,11 @@ const (
 	OpRestart UnitOp = "restart"
 	OpStart   UnitOp = "start"
 	OpStop    UnitOp = "stop"
+	// OpTryReload reloads (or restarts) a unit only if it is running;
+	// OpTryRestart restarts only if running. Undo uses them: at boot, a
+	// rollback must not start what is not up yet.
+	OpTryReload  UnitOp = "try-reload-or-restart"
+	OpTryRestart UnitOp = "try-restart"
 	OpEnable  UnitOp = "enable"
 	OpDisable UnitOp = "disable"
 	// OpDaemonReload is systemd's own reload (unit files changed).
@@ -119,6 +126,10 @@ func (b *busSystemd) Run(ctx context.Context, op UnitOp, unit string) error {
 		_, err = c.StartUnitContext(ctx, unit, "replace", ch)
 	case OpStop:
 		_, err = c.StopUnitContext(ctx, unit, "replace", ch)
+	case OpTryReload:
+		_, err = c.ReloadOrTryRestartUnitContext(ctx, unit, "replace", ch)
+	case OpTryRestart:
+		_, err = c.TryRestartUnitContext(ctx, unit, "replace", ch)
 	default:
 		return fmt.Errorf("unsupported unit job %q", op)
 	}
@@ -193,4 +204,64 @@ func unitType(unit string) string {
 		return ""
 	}
 	return strings.ToUpper(suffix[:1]) + suffix[1:]
+}
+
+// Timers start transient timers; the D-Bus systemd implements it.
+type Timers interface {
+	// StartTimer creates a transient timer that runs argv once, as a
+	// transient oneshot service, after the given delay.
+	StartTimer(ctx context.Context, timer, service string, after time.Duration, argv []string) error
+}
+
+// StartTimer starts a transient timer, if the service manager can.
+func (h *Host) StartTimer(ctx context.Context, timer, service string, after time.Duration, argv []string) error {
+	t, ok := h.sd.(Timers)
+	if !ok {
+		return fmt.Errorf("start %s: this service manager has no transient timers", timer)
+	}
+	return t.StartTimer(ctx, timer, service, after, argv)
+}
+
+func (b *busSystemd) StartTimer(ctx context.Context, timer, service string, after time.Duration, argv []string) error {
+	c, err := b.connect(ctx)
+	if err != nil {
+		return err
+	}
+	// A stale timer of the same name (an earlier, finished window) would
+	// make the start fail: clear it first; errors mean there was none.
+	_ = c.ResetFailedUnitContext(ctx, timer)
+	_ = c.ResetFailedUnitContext(ctx, service)
+	timerProps := []sdbus.Property{
+		{Name: "Description", Value: dbus.MakeVariant("harden: roll back unless confirmed")},
+		{Name: "TimersMonotonic", Value: dbus.MakeVariant([]monotonicTimer{{"OnActiveUSec", uint64(after.Microseconds())}})},
+		// The default accuracy (1 min) would blur a short window.
+		{Name: "AccuracyUSec", Value: dbus.MakeVariant(uint64(time.Second.Microseconds()))},
+		{Name: "RemainAfterElapse", Value: dbus.MakeVariant(false)},
+	}
+	serviceProps := []sdbus.Property{
+		{Name: "Description", Value: dbus.MakeVariant("harden: roll back an unconfirmed apply")},
+		{Name: "Type", Value: dbus.MakeVariant("oneshot")},
+		sdbus.PropExecStart(argv, false),
+	}
+	ch := make(chan string, 1)
+	_, err = c.StartTransientUnitAux(ctx, timer, "replace", timerProps,
+		[]sdbus.PropertyCollection{{Name: service, Properties: serviceProps}}, ch)
+	if err != nil {
+		return err
+	}
+	select {
+	case res := <-ch:
+		if res != "done" {
+			return fmt.Errorf("start %s: job result %q", timer, res)
+		}
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// monotonicTimer is one entry of a timer's TimersMonotonic (D-Bus a(st)).
+type monotonicTimer struct {
+	Base string
+	USec uint64
 }

@@ -60,9 +60,9 @@ func (h *Host) Undo(ctx context.Context, j *Journal, custom CustomUndo) error {
 		}
 	}
 	for _, s := range dedupeJobs(jobs) {
-		op := s.Op
-		if op == OpStart {
-			op = OpStop // it was not running before the run started it
+		op := undoOp[s.Op]
+		if op == "" {
+			continue
 		}
 		h.log.Info("undo: unit job", zap.String("op", string(op)), zap.String("unit", s.Unit))
 		if err := h.sd.Run(ctx, op, s.Unit); err != nil {
@@ -86,6 +86,15 @@ func (h *Host) restoreFile(j *Journal, s Step) error {
 	}
 	h.log.Info("undo: restore file", zapPath(s.Path))
 	return writeAtomic(h.Path(s.Path), data, s.Meta)
+}
+
+// undoOp is the job that undoes a unit job once files are restored.
+var undoOp = map[UnitOp]UnitOp{
+	OpReload:     OpTryReload,
+	OpTryReload:  OpTryReload,
+	OpRestart:    OpTryRestart,
+	OpTryRestart: OpTryRestart,
+	OpStart:      OpStop, // it was not running before the run started it
 }
 
 // dedupeJobs keeps the first of repeated unit jobs (one reload is enough).
