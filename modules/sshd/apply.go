@@ -1,0 +1,150 @@
+package sshd
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"harden/modules/host"
+	"harden/modules/module"
+)
+
+// Apply makes the planned changes: every sshd config file in the plan is
+// checked with `sshd -t` as one candidate before the first is written (an
+// invalid config never reaches the live files), then the files are written
+// through the host's journal and the planned unit jobs run.
+func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) error {
+	var edits []*fileEdit
+	effects := map[string]bool{}
+	for _, ch := range plan.Changes {
+		if e, ok := ch.Data.(*fileEdit); ok {
+			edits = append(edits, e)
+		}
+		for _, eff := range ch.Effects {
+			effects[eff] = true
+		}
+	}
+	candidate := map[string]string{}
+	for _, e := range edits {
+		if e.SSHDConfig {
+			candidate[e.Path] = e.Content
+		}
+	}
+	if len(candidate) > 0 {
+		if err := m.check(ctx, h, candidate); err != nil {
+			return err
+		}
+	}
+	for _, e := range edits {
+		if err := h.MkdirAll(filepath.Dir(e.Path), host.FileMeta{Mode: 0o755}); err != nil {
+			return fmt.Errorf("sshd: %w", err)
+		}
+		if err := h.WriteFile(e.Path, []byte(e.Content), nil); err != nil {
+			return fmt.Errorf("sshd: %w", err)
+		}
+	}
+	if effects[effectDaemonReload] {
+		if err := h.DaemonReload(ctx); err != nil {
+			return fmt.Errorf("sshd: daemon-reload: %w", err)
+		}
+	}
+	if effects[effectRestartSocket] {
+		if err := h.RunUnit(ctx, host.OpRestart, socketUnit); err != nil {
+			return fmt.Errorf("sshd: %w", err)
+		}
+	}
+	if effects[effectReload] {
+		if err := h.RunUnit(ctx, host.OpReload, serviceUnit); err != nil {
+			return fmt.Errorf("sshd: %w", err)
+		}
+	}
+	return nil
+}
+
+// check validates the candidate config with `sshd -t -f`. The candidate
+// is a copy of sshd_config and every file it includes, taken from the
+// host's root with the planned edits applied, in a temporary directory;
+// its Include lines point into that copy, so drop-ins are checked as sshd
+// will read them. Under -root a throwaway host key stands in for the
+// image's own (an image often has none yet).
+func (m *Module) check(ctx context.Context, h *host.Host, edits map[string]string) error {
+	dir, err := os.MkdirTemp("", "harden-sshd-")
+	if err != nil {
+		return fmt.Errorf("sshd: validate candidate: %w", err)
+	}
+	defer os.RemoveAll(dir)
+	mainCopy, err := mirrorConfig(h, dir, configPath, edits, 0)
+	if err != nil {
+		return fmt.Errorf("sshd: validate candidate: %w", err)
+	}
+	args := []string{"-t", "-f", mainCopy}
+	if h.Offline() {
+		key := filepath.Join(dir, "hostkey")
+		if _, err := h.Run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key); err != nil {
+			return fmt.Errorf("sshd: validate candidate: throwaway host key: %w", err)
+		}
+		args = append(args, "-o", "HostKey="+key)
+	}
+	if m.validator != nil {
+		err = m.validator(ctx, h, mainCopy, args)
+	} else {
+		_, err = h.Run(ctx, m.sshdBinary, args...)
+	}
+	if err != nil {
+		// Name the operator's files, not the temporary copies.
+		return fmt.Errorf("sshd: validate candidate: %s", strings.ReplaceAll(err.Error(), dir, ""))
+	}
+	return nil
+}
+
+// mirrorConfig copies a config file (with its planned edit) into dir at
+// its system path, rewriting Include arguments to the mirrored copies and
+// mirroring what they match. It returns the copy's path.
+func mirrorConfig(h *host.Host, dir, sysPath string, edits map[string]string, depth int) (string, error) {
+	if depth > 16 {
+		return "", fmt.Errorf("%s: Include nested too deep", sysPath)
+	}
+	text, ok := edits[sysPath]
+	if !ok {
+		data, err := h.ReadFile(sysPath)
+		if err != nil {
+			return "", err
+		}
+		text = string(data)
+	}
+	lines := splitLines(text)
+	inMatch := false
+	for i, raw := range lines {
+		l := parseLine(i+1, raw)
+		if l.keyword == "match" {
+			inMatch = true
+		}
+		if l.keyword != "include" {
+			continue
+		}
+		var rewritten []string
+		for _, a := range args(l.value) {
+			pattern := includePattern(a)
+			if !inMatch {
+				matches, err := h.Glob(pattern)
+				if err != nil {
+					return "", err
+				}
+				for _, inc := range matches {
+					if _, err := mirrorConfig(h, dir, inc, edits, depth+1); err != nil {
+						return "", err
+					}
+				}
+			}
+			rewritten = append(rewritten, `"`+filepath.Join(dir, pattern)+`"`)
+		}
+		lines[i] = "Include " + strings.Join(rewritten, " ")
+	}
+	out := filepath.Join(dir, sysPath)
+	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
+		return "", err
+	}
+	return out, os.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+}

@@ -1,0 +1,243 @@
+package sshd
+
+import (
+	"fmt"
+	"math/big"
+	"regexp"
+	"strings"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+	"github.com/zclconf/go-cty/cty"
+
+	"harden/modules/module"
+)
+
+// Decode reads the profile's sshd block. See the package doc for the
+// attributes; unknown ones are errors with hcl's own "did you mean".
+func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
+	schema := &hcl.BodySchema{}
+	for _, s := range settings {
+		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: s.attr})
+	}
+	content, diags := block.Body.Content(schema)
+	m.want = defaults()
+	for i := range settings {
+		s := &settings[i]
+		attr, ok := content.Attributes[s.attr]
+		if !ok {
+			continue
+		}
+		key := strings.ToLower(s.keyword)
+		val, d := attr.Expr.Value(ctx)
+		diags = append(diags, d...)
+		if d.HasErrors() || !val.IsWhollyKnown() {
+			continue
+		}
+		if val.IsNull() {
+			delete(m.want, key)
+			continue
+		}
+		vals, d := decodeValue(s, attr.Expr, val)
+		diags = append(diags, d...)
+		if !d.HasErrors() {
+			m.want[key] = vals
+		}
+	}
+	return diags
+}
+
+func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.Diagnostics) {
+	rng := expr.Range()
+	switch s.kind {
+	case kindFlag:
+		if val.Type() != cty.Bool {
+			return nil, typeError(s, rng, "true or false", val)
+		}
+		return []string{yesNo(val.True())}, nil
+	case kindNumber, kindSeconds:
+		n, d := wholeNumber(s, rng, val)
+		if d != nil {
+			return nil, hcl.Diagnostics{d}
+		}
+		return []string{fmt.Sprint(n)}, nil
+	case kindPorts:
+		if val.Type() == cty.Number {
+			n, d := wholeNumber(s, rng, val)
+			if d != nil {
+				return nil, hcl.Diagnostics{d}
+			}
+			return []string{fmt.Sprint(n)}, nil
+		}
+		var out []string
+		var diags hcl.Diagnostics
+		err := eachElement(s, expr, val, func(r hcl.Range, v cty.Value) {
+			n, d := wholeNumber(s, r, v)
+			if d != nil {
+				diags = append(diags, d)
+				return
+			}
+			out = append(out, fmt.Sprint(n))
+		})
+		if err != nil {
+			return nil, typeError(s, rng, "a port number or a list of port numbers", val)
+		}
+		if len(out) == 0 && !diags.HasErrors() {
+			diags = append(diags, emptyList(s, rng))
+		}
+		return out, diags
+	case kindEnum:
+		if s.boolAlias && val.Type() == cty.Bool {
+			return []string{yesNo(val.True())}, nil
+		}
+		if val.Type() != cty.String {
+			what := "a string"
+			if s.boolAlias {
+				what = "true, false or a string"
+			}
+			return nil, typeError(s, rng, what, val)
+		}
+		got := val.AsString()
+		for _, v := range s.valid {
+			if strings.EqualFold(v, got) {
+				return []string{v}, nil
+			}
+		}
+		return nil, hcl.Diagnostics{module.BadValue(rng, s.attr, got, "one of "+strings.Join(s.valid, ", "), s.valid)}
+	case kindText:
+		if val.Type() != cty.String {
+			return nil, typeError(s, rng, "a string", val)
+		}
+		if d := checkText(s, rng, val.AsString()); d != nil {
+			return nil, hcl.Diagnostics{d}
+		}
+		return []string{val.AsString()}, nil
+	case kindNames, kindAlgos:
+		var out []string
+		var diags hcl.Diagnostics
+		err := eachElement(s, expr, val, func(r hcl.Range, v cty.Value) {
+			if v.Type() != cty.String {
+				diags = append(diags, typeError(s, r, "a string", v)...)
+				return
+			}
+			name := v.AsString()
+			switch {
+			case name == "" || strings.ContainsAny(name, " \t,\"'"):
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
+					Summary: "Invalid value for " + s.attr,
+					Detail:  fmt.Sprintf("%s: %q is not a single name (no spaces, commas or quotes).", s.attr, name),
+					Subject: r.Ptr()})
+			case s.kind == kindAlgos && !contains(s.valid, name):
+				diags = append(diags, module.BadValue(r, s.attr, name,
+					"an algorithm OpenSSH 9.2 supports (ssh -Q)", s.valid))
+			case contains(out, name):
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
+					Summary: "Invalid value for " + s.attr,
+					Detail:  fmt.Sprintf("%s: %q is listed twice.", s.attr, name), Subject: r.Ptr()})
+			default:
+				out = append(out, name)
+			}
+		})
+		if err != nil {
+			return nil, typeError(s, rng, "a list of strings", val)
+		}
+		if s.kind == kindAlgos {
+			if len(out) == 0 && !diags.HasErrors() {
+				diags = append(diags, emptyList(s, rng))
+			}
+			return []string{strings.Join(out, ",")}, diags
+		}
+		if out == nil {
+			out = []string{}
+		}
+		return out, diags
+	}
+	return nil, nil
+}
+
+// eachElement calls fn for each element of a list or tuple value, with the
+// element's own source range when the expression is a literal list.
+func eachElement(s *setting, expr hcl.Expression, val cty.Value, fn func(hcl.Range, cty.Value)) error {
+	if !val.Type().IsListType() && !val.Type().IsTupleType() && !val.Type().IsSetType() {
+		return fmt.Errorf("not a list")
+	}
+	var exprs []hclsyntax.Expression
+	if tc, ok := expr.(*hclsyntax.TupleConsExpr); ok {
+		exprs = tc.Exprs
+	}
+	i := 0
+	for it := val.ElementIterator(); it.Next(); i++ {
+		_, v := it.Element()
+		r := expr.Range()
+		if i < len(exprs) {
+			r = exprs[i].Range()
+		}
+		fn(r, v)
+	}
+	return nil
+}
+
+func wholeNumber(s *setting, rng hcl.Range, val cty.Value) (int64, *hcl.Diagnostic) {
+	if val.Type() != cty.Number {
+		return 0, typeError(s, rng, "a whole number", val)[0]
+	}
+	bf := val.AsBigFloat()
+	n, acc := bf.Int64()
+	if acc != big.Exact || n < int64(s.min) || n > int64(s.max) {
+		return 0, &hcl.Diagnostic{Severity: hcl.DiagError,
+			Summary: "Invalid value for " + s.attr,
+			Detail:  fmt.Sprintf("%s: %s is out of range; expected a whole number from %d to %d.", s.attr, bf.Text('f', -1), s.min, s.max),
+			Subject: rng.Ptr()}
+	}
+	return n, nil
+}
+
+var (
+	maxStartupsRE = regexp.MustCompile(`^[0-9]+(:[0-9]+:[0-9]+)?$`)
+	authMethods   = []string{"any", "publickey", "password", "keyboard-interactive", "hostbased", "gssapi-with-mic"}
+)
+
+func checkText(s *setting, rng hcl.Range, v string) *hcl.Diagnostic {
+	switch s.attr {
+	case "max_startups":
+		if !maxStartupsRE.MatchString(v) {
+			return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for max_startups",
+				Detail:  fmt.Sprintf("max_startups: %q is not valid; expected start:rate:full such as \"10:30:60\", or a number.", v),
+				Subject: rng.Ptr()}
+		}
+	case "authentication_methods":
+		for _, list := range strings.Fields(v) {
+			for _, method := range strings.Split(list, ",") {
+				base, _, _ := strings.Cut(method, ":")
+				if !contains(authMethods, base) || (base == "any" && v != "any") {
+					return module.BadValue(rng, s.attr, method, "\"any\" or comma-separated lists of "+
+						strings.Join(authMethods[1:], ", "), authMethods)
+				}
+			}
+		}
+		if strings.TrimSpace(v) == "" {
+			return module.BadValue(rng, s.attr, v, "\"any\" or a method list", authMethods)
+		}
+	}
+	return nil
+}
+
+func typeError(s *setting, rng hcl.Range, want string, got cty.Value) hcl.Diagnostics {
+	return hcl.Diagnostics{{Severity: hcl.DiagError,
+		Summary: "Invalid value for " + s.attr,
+		Detail:  fmt.Sprintf("%s: expected %s, got %s.", s.attr, want, got.Type().FriendlyName()),
+		Subject: rng.Ptr()}}
+}
+
+func emptyList(s *setting, rng hcl.Range) *hcl.Diagnostic {
+	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for " + s.attr,
+		Detail:  fmt.Sprintf("%s: the list is empty; set it to null to leave %s unmanaged.", s.attr, s.keyword),
+		Subject: rng.Ptr()}
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}

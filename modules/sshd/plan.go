@@ -1,0 +1,158 @@
+package sshd
+
+import (
+	"fmt"
+	"strings"
+
+	"harden/modules/module"
+)
+
+// Effects, in the order Apply carries them out.
+const (
+	effectDaemonReload  = "daemon-reload"
+	effectRestartSocket = "restart " + socketUnit
+	effectReload        = "reload " + serviceUnit
+)
+
+// fileEdit is the payload of a file change: the whole new text.
+type fileEdit struct {
+	Path    string
+	Content string
+	// SSHDConfig marks sshd_config and its drop-ins: `sshd -t` checks them
+	// together before any of them is written.
+	SSHDConfig bool
+}
+
+// Plan compares the desired settings with what sshd uses. Pure.
+func (m *Module) Plan(state module.State) (module.Plan, error) {
+	st, ok := state.(*State)
+	if !ok {
+		return module.Plan{}, fmt.Errorf("sshd: plan: unexpected state %T", state)
+	}
+	p := module.Plan{Notes: append([]string(nil), st.Notes...), Warnings: append([]string(nil), st.Warnings...)}
+	mainBefore := st.Files[configPath]
+	mainAfter := rewriteMain(mainBefore, m.want)
+	blockLines := lineOfKeywords(mainAfter)
+
+	for _, s := range settings {
+		key := strings.ToLower(s.keyword)
+		want, managed := m.want[key]
+		if !managed {
+			continue
+		}
+		cur := st.Effective[key]
+		if sameValues(key, want, cur.Values) {
+			continue
+		}
+		p.Changes = append(p.Changes, settingChange(s, cur, want, blockLines[key], st.conflicts(key, want)))
+	}
+
+	var files []module.Change
+	if mainAfter != mainBefore {
+		files = append(files, fileChange(configPath, mainBefore, mainAfter, true))
+	}
+	for _, path := range st.Order {
+		if path == configPath {
+			continue
+		}
+		before := st.Files[path]
+		if after := rewriteDropIn(before, m.want); after != before {
+			files = append(files, fileChange(path, before, after, true))
+		}
+	}
+	if len(files) > 0 && st.ServiceActive {
+		files[0].Effects = append(files[0].Effects, effectReload)
+	}
+	if ch, ok := m.socketChange(st); ok {
+		files = append(files, ch)
+	}
+	p.Changes = append(p.Changes, files...)
+	return p, nil
+}
+
+func settingChange(s setting, cur effective, want []string, line int, warnings []string) module.Change {
+	f := module.Field{Name: s.keyword, Before: strings.Join(cur.Values, " "), After: strings.Join(want, " ")}
+	action := module.Update
+	if len(cur.Values) == 0 {
+		f.BeforeUnset, action = true, module.Create
+	}
+	if len(want) == 0 {
+		f.AfterUnset, action = true, module.Delete
+	}
+	src := module.Field{Name: "source", Before: cur.Source, After: fmt.Sprintf("%s:%d", configPath, line)}
+	if cur.Source == "" {
+		src.Before = "sshd default"
+	}
+	if line == 0 {
+		src.AfterUnset, src.After = true, ""
+	}
+	return module.Change{Module: "sshd", Address: "sshd.setting[" + s.keyword + "]", Action: action,
+		Fields: []module.Field{f, src}, Warnings: warnings}
+}
+
+func fileChange(path, before, after string, sshdConfig bool) module.Change {
+	action := module.Update
+	if before == "" {
+		action = module.Create
+	}
+	return module.Change{Module: "sshd", Address: "sshd.file[" + path + "]", Action: action,
+		Before: before, After: after, Data: &fileEdit{Path: path, Content: after, SSHDConfig: sshdConfig}}
+}
+
+// socketChange plans the ListenStream= drop-in when systemd holds the
+// listening socket and it is not on the desired ports. The socket is never
+// masked: socket activation stays, on the new port.
+func (m *Module) socketChange(st *State) (module.Change, bool) {
+	ports, managed := m.want["port"]
+	if !st.Socket.Activated || !managed || sameValues("port", ports, socketPorts(st.Socket.Listen)) {
+		return module.Change{}, false
+	}
+	ch := fileChange(socketDropInPath, st.Socket.DropIn, renderSocketDropIn(ports), false)
+	ch.Fields = []module.Field{{Name: "ListenStream", Before: strings.Join(st.Socket.Listen, " "),
+		After: strings.Join(ports, " ")}}
+	if !st.Offline {
+		ch.Effects = []string{effectDaemonReload, effectRestartSocket}
+	}
+	ch.Warnings = []string{"ssh.socket is in use: the port moves with the socket's ListenStream=, not with sshd_config alone"}
+	return ch, true
+}
+
+// conflicts explains the lines elsewhere that disagree with a desired
+// value and how the apply deals with each.
+func (st *State) conflicts(key string, want []string) []string {
+	var out []string
+	for _, o := range st.occ {
+		if o.keyword != key {
+			continue
+		}
+		line := fmt.Sprintf("%s:%d: %q", o.path, o.line, settingByKey[key].keyword+" "+o.value)
+		switch {
+		case o.match:
+			out = append(out, line+" is inside a Match block and still applies to the connections it matches")
+		case o.path == configPath:
+			// The rewrite turns it off; the file diff shows it.
+		case accumulates(key):
+			out = append(out, line+" is turned off: sshd would add it to the block's values")
+		case normalize(key, o.value) != normalize(key, want[0]):
+			out = append(out, line+" loses to harden's block at the top of "+configPath+
+				" (sshd keeps the first value it reads); the drop-in is left as it is")
+		}
+	}
+	return out
+}
+
+// lineOfKeywords maps each keyword to the line of its first global
+// occurrence in a config text.
+func lineOfKeywords(text string) map[string]int {
+	out := map[string]int{}
+	for i, raw := range splitLines(text) {
+		l := parseLine(i+1, raw)
+		if l.keyword == "match" {
+			break
+		}
+		if _, seen := out[l.keyword]; l.keyword != "" && !seen {
+			out[l.keyword] = l.num
+		}
+	}
+	return out
+}

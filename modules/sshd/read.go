@@ -1,0 +1,102 @@
+package sshd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"strings"
+
+	"harden/modules/host"
+	"harden/modules/module"
+)
+
+// State is what Read found: the config files as sshd reads them, the
+// effective value of each managed keyword with the line it comes from, and
+// how ssh is started.
+type State struct {
+	// Files holds the text of sshd_config and every file it includes.
+	Files map[string]string `json:"files"`
+	// Order is the order sshd reads those files in (sshd_config first).
+	Order []string `json:"order"`
+	// Effective maps a managed keyword (lower case) to what sshd uses.
+	Effective map[string]effective `json:"effective"`
+	// Live: Effective came from `sshd -T`, not from the files alone.
+	Live bool `json:"live"`
+	// Offline: a system under -root; nothing runs there to reload.
+	Offline bool        `json:"offline"`
+	Socket  socketState `json:"socket"`
+	// ServiceActive: ssh.service is running and needs a reload to pick up
+	// a change (false under -root, where nothing runs).
+	ServiceActive bool     `json:"service_active"`
+	Notes         []string `json:"notes,omitempty"`
+	Warnings      []string `json:"warnings,omitempty"`
+
+	occ []occurrence
+}
+
+// Read reads sshd's configuration. On the live machine the effective
+// values come from `sshd -T`; under -root (or when `sshd -T` cannot run)
+// they are computed from the files with sshd's own rules.
+func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
+	tree, err := readTree(h, configPath)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("sshd: %s not found under %s (is openssh-server installed?): %w", configPath, h.Root(), err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sshd: read config: %w", err)
+	}
+	st := &State{Files: tree.files, Order: tree.order, Effective: tree.effectiveValues(), occ: tree.occ}
+	if st.Socket, err = readSocket(ctx, h); err != nil {
+		return nil, fmt.Errorf("sshd: read ssh.socket: %w", err)
+	}
+	if h.Offline() {
+		st.Offline = true
+		st.Notes = append(st.Notes, fmt.Sprintf("offline root %s: effective sshd settings computed from the files "+
+			"(sshd -T not run); nothing will be reloaded", h.Root()))
+		return st, nil
+	}
+	st.ServiceActive = true
+	if v, err := h.Systemd().Property(ctx, serviceUnit, "ActiveState"); err == nil {
+		st.ServiceActive = v == "active" || v == "reloading"
+	}
+	out, err := h.Run(ctx, m.sshdBinary, "-T")
+	if err != nil {
+		st.Warnings = append(st.Warnings, fmt.Sprintf("sshd -T failed, planning from the files alone: %v", err))
+		return st, nil
+	}
+	st.Live = true
+	st.mergeDump(parseDump(string(out)))
+	return st, nil
+}
+
+// mergeDump replaces the file-computed values with what `sshd -T` says,
+// keeping the source line when the files agree with it.
+func (st *State) mergeDump(dump map[string][]string) {
+	for key, fromFiles := range st.Effective {
+		live, ok := dump[key]
+		if !ok {
+			if !accumulates(key) {
+				continue
+			}
+			live = nil // sshd -T prints nothing for an empty AllowUsers
+		}
+		if key == "allowusers" || key == "allowgroups" {
+			var split []string
+			for _, v := range live {
+				split = append(split, strings.Fields(v)...)
+			}
+			live = split
+		}
+		if !accumulates(key) && len(live) > 1 {
+			live = live[:1]
+		}
+		e := effective{Values: live}
+		if sameValues(key, live, fromFiles.Values) {
+			e.Source = fromFiles.Source
+		} else {
+			e.Source = "sshd -T"
+		}
+		st.Effective[key] = e
+	}
+}

@@ -1,0 +1,240 @@
+package sshd
+
+import (
+	"strconv"
+	"strings"
+)
+
+// kind is how a setting is written in the profile and in sshd_config.
+type kind int
+
+const (
+	kindFlag    kind = iota // HCL bool → yes/no
+	kindNumber              // HCL whole number
+	kindSeconds             // HCL whole number of seconds (sshd also reads 2m, 1h30m)
+	kindEnum                // HCL string from a fixed set; bools allowed where boolAlias
+	kindText                // HCL string checked by a pattern
+	kindNames               // HCL list of strings, one line, values accumulate (AllowUsers)
+	kindAlgos               // HCL list of strings, comma-joined (Ciphers)
+	kindPorts               // HCL number or list of numbers, a Port line each
+)
+
+// setting is one sshd keyword harden manages.
+type setting struct {
+	attr    string // snake_case profile attribute
+	keyword string // sshd_config spelling
+	kind    kind
+	// def is the hardened default in sshd_config form; nil leaves the
+	// keyword unmanaged unless the profile sets it.
+	def []string
+	// valid lists accepted values (enums, algorithms).
+	valid []string
+	// boolAlias lets an enum take true/false for yes/no.
+	boolAlias bool
+	min, max  int
+	// builtin is sshd's own default in `sshd -T` form (what applies when no
+	// file sets the keyword); used when planning from files.
+	builtin []string
+}
+
+// settings in the order they are written into the managed block.
+var settings = []setting{
+	{attr: "port", keyword: "Port", kind: kindPorts, def: []string{"22"}, min: 1, max: 65535, builtin: []string{"22"}},
+	{attr: "permit_root_login", keyword: "PermitRootLogin", kind: kindEnum, boolAlias: true, def: []string{"no"},
+		valid:   []string{"yes", "no", "prohibit-password", "without-password", "forced-commands-only"},
+		builtin: []string{"without-password"}},
+	{attr: "password_authentication", keyword: "PasswordAuthentication", kind: kindFlag, def: []string{"no"}, builtin: []string{"yes"}},
+	{attr: "kbd_interactive_authentication", keyword: "KbdInteractiveAuthentication", kind: kindFlag, def: []string{"no"}, builtin: []string{"yes"}},
+	{attr: "pubkey_authentication", keyword: "PubkeyAuthentication", kind: kindFlag, def: []string{"yes"}, builtin: []string{"yes"}},
+	{attr: "authentication_methods", keyword: "AuthenticationMethods", kind: kindText, def: []string{"publickey"}, builtin: []string{"any"}},
+	{attr: "max_auth_tries", keyword: "MaxAuthTries", kind: kindNumber, def: []string{"3"}, min: 1, max: 100, builtin: []string{"6"}},
+	{attr: "login_grace_time", keyword: "LoginGraceTime", kind: kindSeconds, def: []string{"30"}, min: 0, max: 86400, builtin: []string{"120"}},
+	{attr: "max_startups", keyword: "MaxStartups", kind: kindText, def: []string{"10:30:60"}, builtin: []string{"10:30:100"}},
+	{attr: "client_alive_interval", keyword: "ClientAliveInterval", kind: kindSeconds, def: []string{"300"}, min: 0, max: 86400, builtin: []string{"0"}},
+	{attr: "client_alive_count_max", keyword: "ClientAliveCountMax", kind: kindNumber, def: []string{"2"}, min: 0, max: 100, builtin: []string{"3"}},
+	{attr: "x11_forwarding", keyword: "X11Forwarding", kind: kindFlag, def: []string{"no"}, builtin: []string{"no"}},
+	{attr: "allow_agent_forwarding", keyword: "AllowAgentForwarding", kind: kindFlag, def: []string{"no"}, builtin: []string{"yes"}},
+	{attr: "allow_tcp_forwarding", keyword: "AllowTcpForwarding", kind: kindEnum, boolAlias: true, def: []string{"no"},
+		valid: []string{"yes", "no", "all", "local", "remote"}, builtin: []string{"yes"}},
+	{attr: "permit_tunnel", keyword: "PermitTunnel", kind: kindEnum, boolAlias: true, def: []string{"no"},
+		valid: []string{"yes", "no", "point-to-point", "ethernet"}, builtin: []string{"no"}},
+	{attr: "permit_user_environment", keyword: "PermitUserEnvironment", kind: kindFlag, def: []string{"no"}, builtin: []string{"no"}},
+	{attr: "log_level", keyword: "LogLevel", kind: kindEnum, def: []string{"VERBOSE"},
+		valid:   []string{"QUIET", "FATAL", "ERROR", "INFO", "VERBOSE", "DEBUG", "DEBUG1", "DEBUG2", "DEBUG3"},
+		builtin: []string{"INFO"}},
+	{attr: "allow_users", keyword: "AllowUsers", kind: kindNames},
+	{attr: "allow_groups", keyword: "AllowGroups", kind: kindNames},
+	{attr: "kex_algorithms", keyword: "KexAlgorithms", kind: kindAlgos, def: []string{strings.Join(hardenedKex, ",")},
+		valid: knownKex, builtin: []string{defaultKex}},
+	{attr: "ciphers", keyword: "Ciphers", kind: kindAlgos, def: []string{strings.Join(hardenedCiphers, ",")},
+		valid: knownCiphers, builtin: []string{defaultCiphers}},
+	{attr: "macs", keyword: "MACs", kind: kindAlgos, def: []string{strings.Join(hardenedMACs, ",")},
+		valid: knownMACs, builtin: []string{defaultMACs}},
+	{attr: "host_key_algorithms", keyword: "HostKeyAlgorithms", kind: kindAlgos,
+		def: []string{strings.Join(hardenedHostKeyAlgorithms, ",")}, valid: knownHostKeyAlgorithms,
+		builtin: []string{defaultHostKeyAlgorithms}},
+}
+
+// settingByKey finds a managed setting by its lower-case keyword.
+var settingByKey = func() map[string]*setting {
+	m := map[string]*setting{}
+	for i := range settings {
+		m[strings.ToLower(settings[i].keyword)] = &settings[i]
+	}
+	return m
+}()
+
+// accumulates reports whether sshd collects every occurrence of a keyword
+// instead of keeping the first one: a drop-in's `Port 2222` adds a port no
+// matter what sshd_config says, so such lines must go, not be outvoted.
+func accumulates(lowerKeyword string) bool {
+	switch lowerKeyword {
+	case "port", "listenaddress", "allowusers", "allowgroups", "denyusers", "denygroups", "hostkey":
+		return true
+	}
+	return false
+}
+
+// normalize turns one sshd_config value into the form `sshd -T` prints, so
+// desired, file and live values compare equal when sshd would treat them so.
+func normalize(lowerKeyword, v string) string {
+	v = strings.TrimSpace(v)
+	s := settingByKey[lowerKeyword]
+	if s == nil {
+		return v
+	}
+	switch s.kind {
+	case kindFlag:
+		return strings.ToLower(v)
+	case kindNumber, kindPorts:
+		if n, err := strconv.Atoi(v); err == nil {
+			return strconv.Itoa(n)
+		}
+	case kindSeconds:
+		if n, ok := parseSeconds(v); ok {
+			return strconv.Itoa(n)
+		}
+	case kindEnum:
+		switch lv := strings.ToLower(v); {
+		case lowerKeyword == "loglevel":
+			if u := strings.ToUpper(v); u == "DEBUG" {
+				return "DEBUG1"
+			} else {
+				return u
+			}
+		case lowerKeyword == "permitrootlogin" && lv == "prohibit-password":
+			return "without-password"
+		case lowerKeyword == "allowtcpforwarding" && lv == "all":
+			return "yes"
+		default:
+			return lv
+		}
+	case kindText:
+		if lowerKeyword == "maxstartups" && !strings.Contains(v, ":") {
+			if _, err := strconv.Atoi(v); err == nil {
+				return v + ":30:" + v
+			}
+		}
+	case kindAlgos:
+		return resolveAlgos(v, s.builtin[0])
+	}
+	return v
+}
+
+// parseSeconds reads sshd's time format: 30, 30s, 2m, 1h30m.
+func parseSeconds(v string) (int, bool) {
+	total, num := 0, -1
+	for _, c := range strings.ToLower(v) {
+		switch {
+		case c >= '0' && c <= '9':
+			if num < 0 {
+				num = 0
+			}
+			num = num*10 + int(c-'0')
+		case num >= 0 && strings.ContainsRune("smhdw", c):
+			total += num * map[rune]int{'s': 1, 'm': 60, 'h': 3600, 'd': 86400, 'w': 604800}[c]
+			num = -1
+		default:
+			return 0, false
+		}
+	}
+	if num >= 0 {
+		total += num
+	}
+	return total, v != ""
+}
+
+// resolveAlgos applies sshd's list operators against the built-in default:
+// "+a,b" appends, "-a*" removes (wildcards allowed), "^a" puts in front.
+func resolveAlgos(v, builtin string) string {
+	if v == "" {
+		return builtin
+	}
+	def := strings.Split(builtin, ",")
+	list := strings.Split(v[1:], ",")
+	switch v[0] {
+	case '+':
+		out := def
+		for _, a := range list {
+			if !contains(out, a) {
+				out = append(out, a)
+			}
+		}
+		return strings.Join(out, ",")
+	case '^':
+		out := list
+		for _, a := range def {
+			if !contains(out, a) {
+				out = append(out, a)
+			}
+		}
+		return strings.Join(out, ",")
+	case '-':
+		var out []string
+		for _, a := range def {
+			if !matchesAny(a, list) {
+				out = append(out, a)
+			}
+		}
+		return strings.Join(out, ",")
+	}
+	return v
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+func matchesAny(name string, patterns []string) bool {
+	for _, p := range patterns {
+		if wildcardMatch(p, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// wildcardMatch is sshd's pattern match: '*' any run, '?' one character.
+func wildcardMatch(pattern, s string) bool {
+	if pattern == "" {
+		return s == ""
+	}
+	switch pattern[0] {
+	case '*':
+		for i := 0; i <= len(s); i++ {
+			if wildcardMatch(pattern[1:], s[i:]) {
+				return true
+			}
+		}
+		return false
+	case '?':
+		return s != "" && wildcardMatch(pattern[1:], s[1:])
+	default:
+		return s != "" && s[0] == pattern[0] && wildcardMatch(pattern[1:], s[1:])
+	}
+}
