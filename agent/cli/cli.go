@@ -55,6 +55,8 @@ func commands() map[string]command {
 		"apply":    {"Make the planned changes (asks first unless -auto-approve)", runApply},
 		"validate": {"Check a profile's syntax and meaning; no machine access", runValidate},
 		"rollback": {"Undo an applied run (default: the last one)", runRollback},
+		"confirm":  {"Keep an apply that changed SSH or the firewall (disarm its rollback)", runConfirm},
+		"status":   {"Show a pending confirmation and the recent runs", runStatus},
 		"profiles": {"List the built-in profiles, or `profiles show NAME`", runProfiles},
 		"version":  {"Print harden's version", runVersion},
 	}

@@ -9,6 +9,9 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
+
+	"harden/agent/confirm"
 
 	"harden/agent/engine"
 	"harden/agent/plan"
@@ -55,12 +58,17 @@ func runPlan(io IO, args []string) int {
 
 func runApply(io IO, args []string) int {
 	var o options
-	var autoApprove bool
+	var autoApprove, noConfirm bool
+	var window time.Duration
 	fs := newFlagSet(io, "apply", "[flags]",
 		"Show the plan, ask for confirmation, make the changes, then read the machine again:\n"+
-			"anything left is an error and every change is undone. Backups go to /var/lib/harden/runs/<id>.")
+			"anything left is an error and every change is undone. Backups go to /var/lib/harden/runs/<id>.\n\n"+
+			"An apply that changes sshd or the firewall is commit-confirmed: a rollback is armed first and\n"+
+			"runs after -confirm-timeout unless `harden confirm` arrives from a new SSH session.")
 	o.register(fs, true)
 	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking (scripts, cloud-init)")
+	fs.BoolVar(&noConfirm, "no-confirm", false, "do not arm the automatic rollback (cloud-init, consoles)")
+	fs.DurationVar(&window, "confirm-timeout", confirm.DefaultWindow, "`DURATION` within which 'harden confirm' must arrive")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}
@@ -89,12 +97,25 @@ func runApply(io IO, args []string) int {
 			return fail(io, err)
 		}
 	}
-	if !autoApprove && !confirm(io) {
+	if !autoApprove && !askYes(io) {
 		fmt.Fprintln(io.Out, "\nApply cancelled; nothing was changed.")
 		return ExitError
 	}
+	guarded := !noConfirm && !s.host.Offline() && touchesAccess(p)
+	if guarded {
+		armConfirm(e, s, &o, window)
+	}
 	run, err := e.Apply(ctx, p)
-	return finishApply(io, o.json, p, run, err)
+	if err != nil && guarded {
+		_ = confirm.Disarm(context.Background(), s.host)
+	}
+	code := finishApply(io, o.json, p, run, err)
+	if err == nil && guarded && !o.json {
+		if pending, _ := confirm.Load(s.host); pending != nil {
+			printConfirmHint(io, pending)
+		}
+	}
+	return code
 }
 
 // applyResult is apply's JSON output.
@@ -137,7 +158,7 @@ func e2sys(dir string) string {
 	return dir
 }
 
-func confirm(io IO) bool {
+func askYes(io IO) bool {
 	fmt.Fprint(io.Out, "\nDo you want to make these changes?\n  Only 'yes' will be accepted.\n\n  Enter a value: ")
 	line, _ := bufio.NewReader(io.In).ReadString('\n')
 	return strings.TrimSpace(line) == "yes"
@@ -173,12 +194,15 @@ func runValidate(io IO, args []string) int {
 
 func runRollback(io IO, args []string) int {
 	var o options
+	var pendingOnly bool
 	fs := newFlagSet(io, "rollback", "[flags] [RUN-ID]",
 		"Restore what an applied run replaced (byte-identical files, old unit states, custom steps\n"+
 			"such as the firewall table) in reverse order, and reload the affected services.\n"+
 			"Default: the last applied run. Rolling back twice is harmless.")
 	fs.StringVar(&o.root, "root", "/", "operate on an offline system under `DIR`")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
+	fs.BoolVar(&pendingOnly, "pending", false,
+		"roll back only the run waiting for 'harden confirm', if any (used by the rollback timer and at boot)")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}
@@ -193,9 +217,24 @@ func runRollback(io IO, args []string) int {
 	e, _ := s.engine(nil)
 	ctx, cancel := signalContext()
 	defer cancel()
-	run, err := e.Rollback(ctx, fs.Arg(0))
+	id := fs.Arg(0)
+	pending, err := confirm.Load(s.host)
 	if err != nil {
 		return fail(io, err)
+	}
+	if pendingOnly {
+		if pending == nil || (id != "" && id != pending.Run) {
+			fmt.Fprintln(io.Out, "No unconfirmed apply to roll back.")
+			return ExitOK
+		}
+		id = pending.Run
+	}
+	run, err := e.Rollback(ctx, id)
+	if err != nil {
+		return fail(io, err)
+	}
+	if pending != nil && pending.Run == run.ID {
+		_ = confirm.Disarm(ctx, s.host)
 	}
 	fmt.Fprintf(io.Out, "Run %s is rolled back (status: %s).\n", run.ID, run.Result.Status)
 	return ExitOK

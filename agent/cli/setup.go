@@ -55,6 +55,7 @@ func newLogger(level string, w zapcore.WriteSyncer) (*zap.Logger, error) {
 type session struct {
 	log     *zap.Logger
 	host    *host.Host
+	source  profile.Source
 	profile *profile.Profile
 }
 
@@ -92,7 +93,7 @@ func (o *options) load(io IO) (*session, bool) {
 		fmt.Fprintf(io.Err, "harden: profile %s is not valid; nothing was read or changed.\n", src.Name)
 		return nil, false
 	}
-	s.profile = p
+	s.source, s.profile = src, p
 	return s, true
 }
 

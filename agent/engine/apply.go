@@ -33,6 +33,12 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*Run, error) {
 	defer e.Host.Attach(nil)
 	e.Log.Info("apply started", zap.String("run", run.ID), zap.Int("changes", p.Summary.Total()))
 
+	if e.BeforeChanges != nil {
+		if err := e.BeforeChanges(ctx, run); err != nil {
+			_ = run.Finish(StatusFailed, err)
+			return run, fmt.Errorf("%w; nothing was changed", err)
+		}
+	}
 	err = e.applyModules(ctx, p)
 	if err == nil {
 		err = e.verify(ctx)

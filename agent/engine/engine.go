@@ -28,6 +28,10 @@ type Engine struct {
 	Version   string
 	Profile   string
 	Log       *zap.Logger
+	// BeforeChanges runs once a run exists and before any module changes
+	// the machine (commit-confirmed arms its rollback timer here). An
+	// error stops the apply with nothing changed.
+	BeforeChanges func(ctx context.Context, run *Run) error
 }
 
 // Targets keeps only the modules named (by block type or full name, as

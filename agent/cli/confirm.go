@@ -1,0 +1,143 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"harden/agent/confirm"
+	"harden/agent/engine"
+	"harden/agent/plan"
+)
+
+// guardedModules can cut the operator's SSH access: an apply that changes
+// one of them is commit-confirmed.
+var guardedModules = []string{"sshd", "firewall"}
+
+func touchesAccess(p *plan.Plan) bool {
+	for _, m := range p.Modules {
+		if !m.Empty() && slices.Contains(guardedModules, m.Name) {
+			return true
+		}
+	}
+	return false
+}
+
+// armConfirm makes the engine arm a rollback before it changes anything.
+func armConfirm(e *engine.Engine, s *session, o *options, window time.Duration) {
+	e.BeforeChanges = func(ctx context.Context, run *engine.Run) error {
+		p := &confirm.Pending{Run: run.ID, Profile: confirm.Profile{
+			Name: s.source.Name, Source: s.source.Bytes, Vars: o.vars, VarFiles: o.varFiles, Targets: o.targets,
+		}}
+		return confirm.Arm(ctx, s.host, p, window)
+	}
+}
+
+func printConfirmHint(io IO, p *confirm.Pending) {
+	port := ""
+	if len(p.FinalPorts) > 0 {
+		port = fmt.Sprintf(" on port %s", joinInts(p.FinalPorts))
+	}
+	fmt.Fprintf(io.Out, "\nThis apply changed SSH or the firewall. To keep it, open a NEW SSH session%s\n"+
+		"and run `harden confirm` there before %s (in %s).\n"+
+		"Otherwise everything is rolled back at %s, also across a reboot.\n",
+		port, p.Deadline.Local().Format("15:04:05 MST"), time.Until(p.Deadline).Round(time.Second),
+		p.Deadline.Local().Format("15:04:05"))
+}
+
+func runConfirm(io IO, args []string) int {
+	var o options
+	var force bool
+	fs := newFlagSet(io, "confirm", "[flags]",
+		"Keep the last apply: disarm its rollback timer. Run it from a NEW SSH session, which proves\n"+
+			"the new settings let you in.")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
+	fs.BoolVar(&force, "force", false, "confirm even from a session that is not on the new SSH port")
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	o.root = "/"
+	s, ok := o.machine(io)
+	if !ok {
+		return ExitError
+	}
+	p, err := confirm.Load(s.host)
+	if err != nil {
+		return fail(io, err)
+	}
+	if p == nil {
+		fmt.Fprintln(io.Out, "Nothing to confirm: no apply is waiting for confirmation.")
+		return ExitOK
+	}
+	if port, onSSH := sessionPort(s.host.Getenv("SSH_CONNECTION")); onSSH && len(p.FinalPorts) > 0 &&
+		!slices.Contains(p.FinalPorts, port) && !force {
+		return fail(io, fmt.Errorf("this session came in on port %d, not on the new port %s: "+
+			"open a new session on %s and confirm there (or -force)", port, joinInts(p.FinalPorts), joinInts(p.FinalPorts)))
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	if err := confirm.Disarm(ctx, s.host); err != nil {
+		return fail(io, err)
+	}
+	fmt.Fprintf(io.Out, "Run %s confirmed; the rollback timer is disarmed.\n", p.Run)
+	return ExitOK
+}
+
+// sessionPort is the server port of an SSH_CONNECTION value
+// ("client_ip client_port server_ip server_port").
+func sessionPort(conn string) (int, bool) {
+	f := strings.Fields(conn)
+	if len(f) != 4 {
+		return 0, false
+	}
+	port, err := strconv.Atoi(f[3])
+	return port, err == nil
+}
+
+func runStatus(io IO, args []string) int {
+	var o options
+	fs := newFlagSet(io, "status", "[flags]", "Show a pending confirmation and the recent runs.")
+	fs.StringVar(&o.root, "root", "/", "look at an offline system under `DIR`")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	s, ok := o.machine(io)
+	if !ok {
+		return ExitError
+	}
+	p, err := confirm.Load(s.host)
+	if err != nil {
+		return fail(io, err)
+	}
+	if p != nil {
+		fmt.Fprintf(io.Out, "Pending confirmation: run %s rolls back at %s (%s left) unless `harden confirm` runs.\n",
+			p.Run, p.Deadline.Local().Format("2006-01-02 15:04:05 MST"), time.Until(p.Deadline).Round(time.Second))
+	} else {
+		fmt.Fprintln(io.Out, "No pending confirmation.")
+	}
+	runs, err := engine.RunsOf(s.host).List()
+	if err != nil {
+		return fail(io, err)
+	}
+	if len(runs) == 0 {
+		fmt.Fprintln(io.Out, "No runs yet.")
+		return ExitOK
+	}
+	fmt.Fprintln(io.Out, "Recent runs:")
+	for _, r := range runs[max(0, len(runs)-5):] {
+		fmt.Fprintf(io.Out, "  %s  %-11s %2d changes  %s\n", r.ID, r.Status, r.Changes, r.Profile)
+	}
+	return ExitOK
+}
+
+func joinInts(v []int) string {
+	s := make([]string, len(v))
+	for i, n := range v {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
