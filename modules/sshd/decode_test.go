@@ -1,0 +1,156 @@
+package sshd
+
+import (
+	"fmt"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/zclconf/go-cty/cty"
+
+	"harden/modules/module/moduletest"
+)
+
+func TestDecodeDefaults(t *testing.T) {
+	m := New()
+	moduletest.MustDecode(t, m, "sshd {}\n")
+	if got := m.want["passwordauthentication"]; !reflect.DeepEqual(got, []string{"no"}) {
+		t.Errorf("PasswordAuthentication = %v, want [no]", got)
+	}
+	if _, ok := m.want["allowusers"]; ok {
+		t.Error("AllowUsers is managed by default; it should be left alone unless the profile sets it")
+	}
+	if got := m.Ports(); !reflect.DeepEqual(got, []int{22}) {
+		t.Errorf("Ports() = %v, want [22]", got)
+	}
+	if !m.DisablesPasswordLogin() || !m.DisablesRootLogin() {
+		t.Error("defaults must turn password and root logins off")
+	}
+	for _, bad := range []string{"ecdh-sha2-nistp256", "hmac-sha1", "umac-64-etm@openssh.com", "hmac-sha2-256", "ssh-rsa"} {
+		for _, key := range []string{"kexalgorithms", "macs", "hostkeyalgorithms"} {
+			for _, alg := range strings.Split(m.want[key][0], ",") {
+				if alg == bad {
+					t.Errorf("hardened %s contains %s", key, bad)
+				}
+			}
+		}
+	}
+}
+
+func TestDecodeOverrides(t *testing.T) {
+	src := `sshd {
+  port                    = var.ssh_port
+  permit_root_login       = "prohibit-password"
+  password_authentication = true
+  allow_tcp_forwarding    = "local"
+  log_level               = "info"
+  x11_forwarding          = null
+  allow_users             = ["iri", "admin"]
+  allow_groups            = []
+  ciphers                 = ["chacha20-poly1305@openssh.com"]
+}
+`
+	m := New()
+	if d := moduletest.Decode(t, m, src, map[string]cty.Value{"ssh_port": cty.NumberIntVal(2200)}); d.HasErrors() {
+		t.Fatal(d.Error())
+	}
+	for key, want := range map[string][]string{
+		"port": {"2200"}, "permitrootlogin": {"prohibit-password"}, "passwordauthentication": {"yes"},
+		"allowtcpforwarding": {"local"}, "loglevel": {"INFO"}, "allowusers": {"iri", "admin"},
+		"allowgroups": {}, "ciphers": {"chacha20-poly1305@openssh.com"},
+	} {
+		if got := m.want[key]; !reflect.DeepEqual(got, want) {
+			t.Errorf("%s = %#v, want %#v", key, got, want)
+		}
+	}
+	if _, ok := m.want["x11forwarding"]; ok {
+		t.Error("x11_forwarding = null must leave X11Forwarding unmanaged")
+	}
+	if !m.DisablesPasswordLogin() {
+		t.Error("authentication_methods = publickey (default) still rules out passwords")
+	}
+	if m.DisablesRootLogin() {
+		t.Error("prohibit-password does not disable root login entirely")
+	}
+	if got := m.AllowGroups(); got == nil || len(got) != 0 {
+		t.Errorf("AllowGroups() = %#v, want empty non-nil (managed: no restriction)", got)
+	}
+}
+
+func TestDisablesPasswordLogin(t *testing.T) {
+	for src, want := range map[string]bool{
+		"sshd {\n  password_authentication = true\n  authentication_methods = \"any\"\n}\n":                false,
+		"sshd {\n  password_authentication = null\n  authentication_methods = null\n}\n":                   false,
+		"sshd {\n  password_authentication = true\n  authentication_methods = \"publickey,password\"\n}\n": false,
+		"sshd {\n  password_authentication = null\n}\n":                                                    true,
+	} {
+		m := New()
+		moduletest.MustDecode(t, m, src)
+		if got := m.DisablesPasswordLogin(); got != want {
+			t.Errorf("%q: DisablesPasswordLogin() = %v, want %v", src, got, want)
+		}
+	}
+}
+
+func TestDecodePortList(t *testing.T) {
+	m := New()
+	moduletest.MustDecode(t, m, "sshd {\n  port = [22, 2200]\n}\n")
+	if got := m.Ports(); !reflect.DeepEqual(got, []int{22, 2200}) {
+		t.Errorf("Ports() = %v", got)
+	}
+}
+
+func TestDecodeDiagnostics(t *testing.T) {
+	tests := []struct {
+		name, src string
+		line, col int
+		summary   string
+		detail    string
+	}{
+		{"port out of range", "sshd {\n  port = 70000\n}\n", 2, 10, "Invalid value for port",
+			"port: 70000 is out of range; expected a whole number from 1 to 65535."},
+		{"port zero in list", "sshd {\n  port = [22, 0]\n}\n", 2, 15, "Invalid value for port",
+			"port: 0 is out of range; expected a whole number from 1 to 65535."},
+		{"port fraction", "sshd {\n  port = 22.5\n}\n", 2, 10, "Invalid value for port",
+			"port: 22.5 is out of range; expected a whole number from 1 to 65535."},
+		{"unknown cipher", "sshd {\n  ciphers = [\"aes256-gcm@openssh.com\", \"aes256-gcm@opensh.com\"]\n}\n", 2, 40,
+			"Invalid value for ciphers",
+			`ciphers: "aes256-gcm@opensh.com" is not valid; expected an algorithm OpenSSH 9.2 supports (ssh -Q). Did you mean "aes256-gcm@openssh.com"?`},
+		{"unknown mac", "sshd {\n  macs = [\"hmac-sha3-256\"]\n}\n", 2, 11, "Invalid value for macs",
+			`macs: "hmac-sha3-256" is not valid; expected an algorithm OpenSSH 9.2 supports (ssh -Q). Did you mean "hmac-sha2-256"?`},
+		{"permit root login", "sshd {\n  permit_root_login = \"prohibit-pasword\"\n}\n", 2, 23,
+			"Invalid value for permit_root_login",
+			`permit_root_login: "prohibit-pasword" is not valid; expected one of yes, no, prohibit-password, without-password, forced-commands-only. Did you mean "prohibit-password"?`},
+		{"log level", "sshd {\n  log_level = \"VERBOSSE\"\n}\n", 2, 15, "Invalid value for log_level",
+			`log_level: "VERBOSSE" is not valid; expected one of QUIET, FATAL, ERROR, INFO, VERBOSE, DEBUG, DEBUG1, DEBUG2, DEBUG3. Did you mean "VERBOSE"?`},
+		{"flag as string", "sshd {\n  password_authentication = \"no\"\n}\n", 2, 29,
+			"Invalid value for password_authentication", "password_authentication: expected true or false, got string."},
+		{"max startups", "sshd {\n  max_startups = \"10:30\"\n}\n", 2, 18, "Invalid value for max_startups",
+			`max_startups: "10:30" is not valid; expected start:rate:full such as "10:30:60", or a number.`},
+		{"auth method", "sshd {\n  authentication_methods = \"publickey,pasword\"\n}\n", 2, 28,
+			"Invalid value for authentication_methods",
+			`authentication_methods: "pasword" is not valid; expected "any" or comma-separated lists of publickey, password, keyboard-interactive, hostbased, gssapi-with-mic. Did you mean "password"?`},
+		{"empty algorithm list", "sshd {\n  kex_algorithms = []\n}\n", 2, 20, "Invalid value for kex_algorithms",
+			"kex_algorithms: the list is empty; set it to null to leave KexAlgorithms unmanaged."},
+		{"user with space", "sshd {\n  allow_users = [\"a b\"]\n}\n", 2, 18, "Invalid value for allow_users",
+			`allow_users: "a b" is not a single name (no spaces, commas or quotes).`},
+		{"unknown attribute", "sshd {\n  pasword_authentication = false\n}\n", 2, 3, "Unsupported argument",
+			`An argument named "pasword_authentication" is not expected here. Did you mean "password_authentication"?`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diags := moduletest.Decode(t, New(), tt.src, nil)
+			if len(diags) != 1 {
+				t.Fatalf("got %d diagnostics, want 1: %v", len(diags), diags)
+			}
+			d := diags[0]
+			if d.Summary != tt.summary || d.Detail != tt.detail {
+				t.Errorf("got %q / %q\nwant %q / %q", d.Summary, d.Detail, tt.summary, tt.detail)
+			}
+			pos := fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
+			if want := fmt.Sprintf("test.hcl:%d:%d", tt.line, tt.col); pos != want {
+				t.Errorf("position %s, want %s", pos, want)
+			}
+		})
+	}
+}

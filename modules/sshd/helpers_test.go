@@ -1,0 +1,124 @@
+package sshd
+
+import (
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"harden/modules/host"
+	"harden/modules/host/hosttest"
+	"harden/modules/module"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// stockFiles is a fresh Debian 12 cloud image: the stock sshd_config and
+// cloud-init's drop-in turning password logins back on.
+func stockFiles(t testing.TB) map[string]string {
+	return map[string]string{
+		configPath: readTestdata(t, "debian12_sshd_config"),
+		"/etc/ssh/sshd_config.d/50-cloud-init.conf": readTestdata(t, "50-cloud-init.conf"),
+	}
+}
+
+func readTestdata(t testing.TB, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// newRoot writes files (system path → text) under a fresh test root.
+func newRoot(t testing.TB, files map[string]string) (*host.Host, *hosttest.Systemd) {
+	t.Helper()
+	h, sd := hosttest.New(t)
+	writeFiles(t, h.Root(), files)
+	return h, sd
+}
+
+func writeFiles(t testing.TB, root string, files map[string]string) {
+	t.Helper()
+	for p, text := range files {
+		full := filepath.Join(root, p)
+		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(full, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func readState(t testing.TB, m *Module, h *host.Host) *State {
+	t.Helper()
+	st, err := m.Read(context.Background(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.(*State)
+}
+
+func mustPlan(t testing.TB, m *Module, st *State) module.Plan {
+	t.Helper()
+	p, err := m.Plan(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// golden compares got with testdata/name, or rewrites it under -update.
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update to create it)", err)
+	}
+	if string(want) != got {
+		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
+	}
+}
+
+// planText is a stable text form of a plan for golden files: addresses,
+// fields, effects, warnings, notes (the diff itself is the renderer's job).
+func planText(p module.Plan, root string) string {
+	var b strings.Builder
+	for _, c := range p.Changes {
+		b.WriteString(string(c.Action) + " " + c.Address + "\n")
+		for _, f := range c.Fields {
+			b.WriteString("  " + f.Name + ": " + show(f.Before, f.BeforeUnset) + " -> " + show(f.After, f.AfterUnset) + "\n")
+		}
+		for _, e := range c.Effects {
+			b.WriteString("  effect: " + e + "\n")
+		}
+		for _, w := range c.Warnings {
+			b.WriteString("  warning: " + w + "\n")
+		}
+	}
+	for _, w := range p.Warnings {
+		b.WriteString("warning: " + w + "\n")
+	}
+	for _, n := range p.Notes {
+		b.WriteString("note: " + strings.ReplaceAll(n, root, "ROOT") + "\n")
+	}
+	return b.String()
+}
+
+func show(v string, unset bool) string {
+	if unset {
+		return "(unset)"
+	}
+	return v
+}
