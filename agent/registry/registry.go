@@ -5,9 +5,16 @@
 // sshd moves to it.
 package registry
 
-import "harden/modules/module"
+import (
+	"harden/modules/module"
+	"harden/modules/sshd"
+	"harden/modules/user"
+)
 
 // Factories returns every module's factory, in engine order.
 func Factories() []module.Factory {
-	return []module.Factory{}
+	return []module.Factory{
+		user.Factory,
+		sshd.Factory,
+	}
 }
