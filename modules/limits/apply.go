@@ -1,0 +1,44 @@
+package limits
+
+import (
+	"context"
+	"fmt"
+	"path"
+	"slices"
+
+	"harden/modules/host"
+	"harden/modules/module"
+)
+
+// Apply writes the files, reloads systemd when the drop-in changed or a
+// reload is pending, and restarts the unit when the plan says so.
+func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) error {
+	var reload, restart bool
+	for _, ch := range plan.Changes {
+		reload = reload || slices.Contains(ch.Effects, "daemon-reload")
+		restart = restart || slices.Contains(ch.Effects, "restart "+m.cfg.Unit)
+		switch d := ch.Data.(type) {
+		case fileChange:
+			if err := h.MkdirAll(path.Dir(d.Path), host.FileMeta{Mode: 0o755}); err != nil {
+				return fmt.Errorf("limits: %w", err)
+			}
+			if err := h.WriteFile(d.Path, d.Data, &host.FileMeta{Mode: 0o644}); err != nil {
+				return fmt.Errorf("limits: %w", err)
+			}
+		case unitChange:
+		default:
+			return fmt.Errorf("limits: %s: unexpected change data %T", ch.Address, ch.Data)
+		}
+	}
+	if reload {
+		if err := h.DaemonReload(ctx); err != nil {
+			return fmt.Errorf("limits: daemon-reload: %w", err)
+		}
+	}
+	if restart {
+		if err := h.RunUnit(ctx, host.OpRestart, m.cfg.Unit); err != nil {
+			return fmt.Errorf("limits: %w", err)
+		}
+	}
+	return nil
+}
