@@ -79,24 +79,30 @@ func (m *Module) check(ctx context.Context, h *host.Host, edits map[string]strin
 	if err != nil {
 		return fmt.Errorf("sshd: validate candidate: %w", err)
 	}
-	args := []string{"-t", "-f", mainCopy}
-	if h.Offline() {
-		key := filepath.Join(dir, "hostkey")
-		if _, err := h.Run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key); err != nil {
-			return fmt.Errorf("sshd: validate candidate: throwaway host key: %w", err)
-		}
-		args = append(args, "-o", "HostKey="+key)
+	validate := m.validator
+	if validate == nil {
+		validate = m.sshdCheck
 	}
-	if m.validator != nil {
-		err = m.validator(ctx, h, mainCopy, args)
-	} else {
-		_, err = h.Run(ctx, m.sshdBinary, args...)
-	}
+	err = validate(ctx, h, mainCopy)
 	if err != nil {
 		// Name the operator's files, not the temporary copies.
 		return fmt.Errorf("sshd: validate candidate: %s", strings.ReplaceAll(err.Error(), dir, ""))
 	}
 	return nil
+}
+
+// sshdCheck runs `sshd -t -f candidate`.
+func (m *Module) sshdCheck(ctx context.Context, h *host.Host, candidate string) error {
+	args := []string{"-t", "-f", candidate}
+	if h.Offline() {
+		key := filepath.Join(filepath.Dir(candidate), "harden-validate-hostkey")
+		if _, err := h.Run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key); err != nil {
+			return fmt.Errorf("throwaway host key: %w", err)
+		}
+		args = append(args, "-o", "HostKey="+key)
+	}
+	_, err := h.Run(ctx, m.sshdBinary, args...)
+	return err
 }
 
 // mirrorConfig copies a config file (with its planned edit) into dir at

@@ -11,6 +11,7 @@ import (
 	"harden/modules/host"
 	"harden/modules/host/hosttest"
 	"harden/modules/module"
+	"harden/modules/module/moduletest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -121,4 +122,12 @@ func show(v string, unset bool) string {
 		return "(unset)"
 	}
 	return v
+}
+
+func decodeSrc(t *testing.T, m *Module, src string) string {
+	t.Helper()
+	if d := moduletest.Decode(t, m, src, nil); d.HasErrors() {
+		return d.Error()
+	}
+	return ""
 }

@@ -68,9 +68,9 @@ type Module struct {
 	want map[string][]string
 	// sshdBinary is the sshd used for `sshd -T` and `sshd -t`.
 	sshdBinary string
-	// validator replaces running `sshd -t` (tests on machines without
-	// sshd); it gets the candidate's path and the arguments sshd would.
-	validator func(ctx context.Context, h *host.Host, candidate string, args []string) error
+	// validator replaces running `sshd -t` where no sshd can run (tier-1
+	// tests); it gets the path of the candidate's sshd_config.
+	validator func(ctx context.Context, h *host.Host, candidate string) error
 }
 
 // New returns a module with every hardened default (as if its block were

@@ -1,0 +1,142 @@
+package sshd
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"harden/modules/host"
+)
+
+// recordingValidator stands in for `sshd -t` on machines without sshd: it
+// keeps the candidate tree it was shown and answers with err.
+type recordingValidator struct {
+	mainText string
+	dropIn   string
+	err      error
+}
+
+func (v *recordingValidator) check(_ context.Context, _ *host.Host, candidate string) error {
+	b, err := os.ReadFile(candidate)
+	if err != nil {
+		return err
+	}
+	v.mainText = string(b)
+	// The candidate's Include must point at the candidate's own drop-ins.
+	for _, l := range splitLines(v.mainText) {
+		if pl := parseLine(0, l); pl.keyword == "include" {
+			matches, _ := filepath.Glob(strings.Trim(pl.value, `"`))
+			for _, m := range matches {
+				d, _ := os.ReadFile(m)
+				v.dropIn += string(d)
+			}
+		}
+	}
+	return v.err
+}
+
+func TestApplyStockValidatesThenWritesAndUndoes(t *testing.T) {
+	files := stockFiles(t)
+	h, sd := newRoot(t, files)
+	m := New()
+	v := &recordingValidator{}
+	m.validator = v.check
+	p := mustPlan(t, m, readState(t, m, h))
+	if err := m.Apply(context.Background(), h, p); err != nil {
+		t.Fatal(err)
+	}
+	hardened := readTestdata(t, "debian12_sshd_config.hardened")
+	if !strings.HasPrefix(v.mainText, blockBegin) || !strings.Contains(v.mainText, "PasswordAuthentication no") {
+		t.Errorf("the validator did not see the candidate:\n%.300s", v.mainText)
+	}
+	if strings.Contains(v.mainText, "Include /etc/ssh/sshd_config.d/*.conf") {
+		t.Error("the candidate's Include still points at the live drop-ins")
+	}
+	if v.dropIn != files["/etc/ssh/sshd_config.d/50-cloud-init.conf"] {
+		t.Errorf("the candidate's Include did not reach the drop-in copy, saw %q", v.dropIn)
+	}
+	got, _ := h.ReadFile(configPath)
+	if string(got) != hardened {
+		t.Errorf("written sshd_config differs from the golden file")
+	}
+	if len(sd.Jobs) != 0 {
+		t.Errorf("an offline root must not reload anything, got jobs %v", sd.Jobs)
+	}
+	if err := h.Undo(context.Background(), h.Journal(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range files {
+		if got, _ := h.ReadFile(p); string(got) != want {
+			t.Errorf("undo did not restore %s byte for byte", p)
+		}
+	}
+}
+
+func TestApplyRejectedCandidateLeavesFilesUntouched(t *testing.T) {
+	files := stockFiles(t)
+	files["/etc/ssh/sshd_config.d/10-port.conf"] = "Port 2222\n"
+	h, sd := newRoot(t, files)
+	m := New()
+	m.validator = (&recordingValidator{err: errors.New("/etc/ssh/sshd_config line 3: Bad SSH2 cipher spec")}).check
+	st := readState(t, m, h)
+	st.Offline, st.ServiceActive = false, true
+	p := mustPlan(t, m, st)
+	err := m.Apply(context.Background(), h, p)
+	if err == nil || !strings.HasPrefix(err.Error(), "sshd: validate candidate: ") {
+		t.Fatalf("want a validation error, got %v", err)
+	}
+	for p, want := range files {
+		if got, _ := h.ReadFile(p); string(got) != want {
+			t.Errorf("%s changed although the candidate was rejected", p)
+		}
+	}
+	if len(sd.Jobs) != 0 || len(h.Journal().Steps()) != 0 {
+		t.Errorf("a rejected candidate must not reach the machine: jobs %v, journal %v", sd.Jobs, h.Journal().Steps())
+	}
+}
+
+func TestApplyLiveReloadsAndMovesSocket(t *testing.T) {
+	files := map[string]string{
+		configPath:                       "Include /etc/ssh/sshd_config.d/*.conf\nUsePAM yes\n",
+		"/lib/systemd/system/ssh.socket": "[Socket]\nListenStream=0.0.0.0:22\nListenStream=[::]:22\nBindIPv6Only=ipv6-only\n",
+	}
+	h, sd := newRoot(t, files)
+	sd.Enabled = map[string]bool{socketUnit: true}
+	m := decodeAll(t, allNull()+"sshd {\n  port = 2200\n  password_authentication = false\n}\n")
+	m.validator = (&recordingValidator{}).check
+	st := readState(t, m, h)
+	st.Offline, st.ServiceActive = false, true // as on a running Ubuntu 24.04
+	if err := m.Apply(context.Background(), h, mustPlan(t, m, st)); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"daemon-reload", "restart ssh.socket", "reload ssh.service"}; !reflect.DeepEqual(sd.Jobs, want) {
+		t.Errorf("jobs = %v, want %v", sd.Jobs, want)
+	}
+	dropIn, err := h.ReadFile(socketDropInPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "# Written by harden: the ports sshd listens on under socket activation.\n" +
+		"[Socket]\nListenStream=\nListenStream=2200\nBindIPv6Only=both\n"
+	if string(dropIn) != want {
+		t.Errorf("socket drop-in:\n%s\nwant:\n%s", dropIn, want)
+	}
+	st = readState(t, m, h)
+	if got := socketPorts(st.Socket.Listen); !reflect.DeepEqual(got, []string{"2200"}) {
+		t.Errorf("socket ports after apply = %v", got)
+	}
+	st.Offline, st.ServiceActive = false, true
+	if p := mustPlan(t, m, st); !p.Empty() {
+		t.Errorf("plan after apply not empty:\n%s", planText(p, h.Root()))
+	}
+	if err := h.Undo(context.Background(), h.Journal(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if h.Exists(socketDropInPath) || h.Exists(socketDropInDir) {
+		t.Error("undo must remove the socket drop-in and the directory it created")
+	}
+}

@@ -1,0 +1,231 @@
+package sshd
+
+import (
+	"context"
+	"reflect"
+	"strings"
+	"testing"
+
+	"harden/modules/module"
+)
+
+func TestPlanStockCloudImageGolden(t *testing.T) {
+	h, _ := newRoot(t, stockFiles(t))
+	m := New()
+	p := mustPlan(t, m, readState(t, m, h))
+	golden(t, "plan_debian12_cloudinit.txt", planText(p, h.Root()))
+	file := findChange(t, p, "sshd.file["+configPath+"]")
+	if file.After != readTestdata(t, "debian12_sshd_config.hardened") {
+		t.Error("the planned sshd_config is not the rendered golden file")
+	}
+	pw := findChange(t, p, "sshd.setting[PasswordAuthentication]")
+	if pw.Fields[1].Before != "/etc/ssh/sshd_config.d/50-cloud-init.conf:1" {
+		t.Errorf("PasswordAuthentication source = %q, want the cloud-init drop-in", pw.Fields[1].Before)
+	}
+	if len(pw.Warnings) != 1 || !strings.Contains(pw.Warnings[0], "50-cloud-init.conf:1") {
+		t.Errorf("the drop-in conflict is not explained: %v", pw.Warnings)
+	}
+}
+
+// The offline computation must agree with what the real sshd printed for
+// the same stock file (testdata/debian12_sshd_T.txt is `sshd -T -f` of it).
+func TestEffectiveFromFilesMatchesSSHDT(t *testing.T) {
+	h, _ := newRoot(t, map[string]string{configPath: readTestdata(t, "debian12_sshd_config")})
+	st := readState(t, New(), h)
+	dump := parseDump(readTestdata(t, "debian12_sshd_T.txt"))
+	for key, e := range st.Effective {
+		live := dump[key]
+		if !sameValues(key, live, e.Values) {
+			t.Errorf("%s: files say %v, sshd -T says %v", key, e.Values, live)
+		}
+	}
+	before := st.Effective["x11forwarding"]
+	st.mergeDump(dump)
+	if !reflect.DeepEqual(st.Effective["x11forwarding"], before) {
+		t.Errorf("merging agreeing sshd -T output lost the source: %+v", st.Effective["x11forwarding"])
+	}
+}
+
+func TestMergeDumpPrefersLiveValues(t *testing.T) {
+	h, _ := newRoot(t, map[string]string{configPath: "PasswordAuthentication no\nAllowUsers a b\n"})
+	st := readState(t, New(), h)
+	st.mergeDump(parseDump("passwordauthentication yes\nallowusers a\nallowusers c\nport 22\n"))
+	if e := st.Effective["passwordauthentication"]; e.Values[0] != "yes" || e.Source != "sshd -T" {
+		t.Errorf("PasswordAuthentication = %+v, want sshd -T's yes", e)
+	}
+	if e := st.Effective["allowusers"]; !reflect.DeepEqual(e.Values, []string{"a", "c"}) {
+		t.Errorf("AllowUsers = %+v", e)
+	}
+}
+
+func TestPlanTable(t *testing.T) {
+	tests := []struct {
+		name    string
+		files   map[string]string
+		profile string
+		live    func(st *State) // turn the offline state into a live one
+		socket  bool            // ssh.socket enabled
+		// addresses expected in the plan, in order
+		want     []string
+		effects  map[string][]string
+		warnings map[string]string // address → a warning substring
+	}{
+		{
+			name:    "all unmanaged, stock file: nothing to do",
+			files:   map[string]string{configPath: readTestdata(t, "debian12_sshd_config")},
+			profile: allNull(),
+		},
+		{
+			name:    "one setting, live service: reload",
+			files:   map[string]string{configPath: "UsePAM yes\n"},
+			profile: allNull() + "sshd {\n  permit_root_login = false\n}\n",
+			live:    func(st *State) { st.Offline, st.ServiceActive = false, true },
+			want:    []string{"sshd.setting[PermitRootLogin]", "sshd.file[/etc/ssh/sshd_config]"},
+			effects: map[string][]string{"sshd.file[/etc/ssh/sshd_config]": {"reload ssh.service"}},
+		},
+		{
+			name:    "service stopped: no reload",
+			files:   map[string]string{configPath: "UsePAM yes\n"},
+			profile: allNull() + "sshd {\n  permit_root_login = false\n}\n",
+			live:    func(st *State) { st.Offline, st.ServiceActive = false, false },
+			want:    []string{"sshd.setting[PermitRootLogin]", "sshd.file[/etc/ssh/sshd_config]"},
+		},
+		{
+			name: "drop-in adds a port",
+			files: map[string]string{configPath: "Include /etc/ssh/sshd_config.d/*.conf\n",
+				"/etc/ssh/sshd_config.d/10-extra.conf": "Port 2222\n"},
+			profile:  allNull() + "sshd {\n  port = 2200\n}\n",
+			want:     []string{"sshd.setting[Port]", "sshd.file[/etc/ssh/sshd_config]", "sshd.file[/etc/ssh/sshd_config.d/10-extra.conf]"},
+			warnings: map[string]string{"sshd.setting[Port]": `10-extra.conf:1: "Port 2222" is turned off`},
+		},
+		{
+			name:     "match block is explained, not touched",
+			files:    map[string]string{configPath: "Match User backup\n  PasswordAuthentication yes\n"},
+			profile:  allNull() + "sshd {\n  password_authentication = false\n}\n",
+			want:     []string{"sshd.setting[PasswordAuthentication]", "sshd.file[/etc/ssh/sshd_config]"},
+			warnings: map[string]string{"sshd.setting[PasswordAuthentication]": "inside a Match block"},
+		},
+		{
+			name:    "allow_users = [] removes a restriction",
+			files:   map[string]string{configPath: "AllowUsers bob\n"},
+			profile: allNull() + "sshd {\n  allow_users = []\n}\n",
+			want:    []string{"sshd.setting[AllowUsers]", "sshd.file[/etc/ssh/sshd_config]"},
+		},
+		{
+			name: "socket activation moves the port in a drop-in",
+			files: map[string]string{configPath: "UsePAM yes\n",
+				"/lib/systemd/system/ssh.socket": "[Socket]\nListenStream=0.0.0.0:22\nListenStream=[::]:22\nBindIPv6Only=ipv6-only\n",
+			},
+			socket:  true,
+			profile: allNull() + "sshd {\n  port = 2200\n}\n",
+			live:    func(st *State) { st.Offline, st.ServiceActive = false, true },
+			want:    []string{"sshd.setting[Port]", "sshd.file[/etc/ssh/sshd_config]", "sshd.file[" + socketDropInPath + "]"},
+			effects: map[string][]string{
+				"sshd.file[/etc/ssh/sshd_config]":     {"reload ssh.service"},
+				"sshd.file[" + socketDropInPath + "]": {"daemon-reload", "restart ssh.socket"},
+			},
+		},
+		{
+			name: "socket activation already on the port",
+			files: map[string]string{configPath: "Port 2200\n",
+				"/lib/systemd/system/ssh.socket":                 "[Socket]\nListenStream=0.0.0.0:22\n",
+				"/etc/systemd/system/ssh.socket.d/override.conf": "[Socket]\nListenStream=\nListenStream=2200\n",
+			},
+			socket:  true,
+			profile: allNull() + "sshd {\n  port = 2200\n}\n",
+			want:    []string{"sshd.file[/etc/ssh/sshd_config]"},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, sd := newRoot(t, tt.files)
+			sd.Enabled = map[string]bool{socketUnit: tt.socket}
+			m := decodeAll(t, tt.profile)
+			st := readState(t, m, h)
+			if tt.live != nil {
+				tt.live(st)
+			}
+			p := mustPlan(t, m, st)
+			var got []string
+			for _, c := range p.Changes {
+				got = append(got, c.Address)
+				if want := tt.effects[c.Address]; !reflect.DeepEqual(c.Effects, want) && (len(want) > 0 || len(c.Effects) > 0) {
+					t.Errorf("%s effects = %v, want %v", c.Address, c.Effects, want)
+				}
+				if w, ok := tt.warnings[c.Address]; ok && !strings.Contains(strings.Join(c.Warnings, "\n"), w) {
+					t.Errorf("%s warnings %q lack %q", c.Address, c.Warnings, w)
+				}
+			}
+			if !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("changes = %v\nwant %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestPlanConvergedIsEmpty(t *testing.T) {
+	h, _ := newRoot(t, stockFiles(t))
+	m := New()
+	p := mustPlan(t, m, readState(t, m, h))
+	if err := m.Apply(context.Background(), h, p); err != nil {
+		t.Fatal(err)
+	}
+	if p2 := mustPlan(t, m, readState(t, m, h)); !p2.Empty() {
+		t.Errorf("second plan not empty:\n%s", planText(p2, h.Root()))
+	}
+}
+
+// allNull is a profile leaving every setting unmanaged.
+func allNull() string {
+	var b strings.Builder
+	b.WriteString("sshd {\n")
+	for _, s := range settings {
+		b.WriteString("  " + s.attr + " = null\n")
+	}
+	return b.String() + "}\n"
+}
+
+// decodeAll decodes one or more sshd blocks into one module, later blocks
+// overriding earlier attributes (a test convenience, not profile syntax).
+func decodeAll(t *testing.T, src string) *Module {
+	t.Helper()
+	want := map[string][]string{}
+	blocks := strings.SplitAfter(src, "}\n")
+	for i, b := range blocks {
+		if strings.TrimSpace(b) == "" {
+			continue
+		}
+		m := New()
+		if d := decodeSrc(t, m, b); d != "" {
+			t.Fatal(d)
+		}
+		if i == 0 {
+			want = m.want
+			continue
+		}
+		for _, s := range settings {
+			key := strings.ToLower(s.keyword)
+			if strings.Contains(b, s.attr+" ") {
+				if v, ok := m.want[key]; ok {
+					want[key] = v
+				} else {
+					delete(want, key)
+				}
+			}
+		}
+	}
+	m := New()
+	m.want = want
+	return m
+}
+
+func findChange(t *testing.T, p module.Plan, addr string) module.Change {
+	t.Helper()
+	for _, c := range p.Changes {
+		if c.Address == addr {
+			return c
+		}
+	}
+	t.Fatalf("no change %s in plan", addr)
+	return module.Change{}
+}
