@@ -1,0 +1,65 @@
+//go:build system
+
+package system
+
+import (
+	"os"
+	"strings"
+	"testing"
+
+	"harden/integration/vps"
+)
+
+// TestFreshVPS checks the harness's own promises: the machine boots, the
+// operator gets in with the key and sudo, the fresh VPS really is as weak as
+// the scenarios assume (password and root key logins accepted), and it has
+// a network of its own.
+func TestFreshVPS(t *testing.T) {
+	t.Parallel()
+	m := vps.Boot(t, vps.Options{NoHarden: true})
+
+	r := m.MustSudo("id -u")
+	if got := strings.TrimSpace(r.Stdout); got != "0" {
+		t.Fatalf("sudo as %s runs as uid %q, want 0\n%s", vps.DeployUser, got, r)
+	}
+	r = m.SSH(vps.DeployUser, 22, "id -un")
+	m.Expect(r)
+	if got := strings.TrimSpace(r.Stdout); got != vps.DeployUser {
+		t.Fatalf("key login lands as %q, want %s", got, vps.DeployUser)
+	}
+	m.Expect(m.PasswordLogin(vps.DeployUser, vps.DeployPassword, 22))
+	m.Expect(m.SSH("root", 22, "true"))
+	// The harness's own path into the machine sees the same sshd.
+	r = m.MustShell("sshd -T | grep -i '^passwordauthentication'")
+	if !strings.Contains(r.Stdout, "yes") {
+		t.Fatalf("fresh VPS should accept passwords (cloud-init drop-in):\n%s", r)
+	}
+	// The offline package cache harden's haproxy module relies on.
+	m.MustShell("ls /var/cache/apt/archives/haproxy_*.deb")
+	// Commands under sudo reach systemd in the machine.
+	m.MustSudo("systemctl is-active ssh.service")
+	if _, err := os.Stat(m.Dir + "/usr/local/bin/harden"); err == nil {
+		t.Fatalf("NoHarden machine has a harden binary")
+	}
+}
+
+// TestMachineIsRemoved checks that a stopped machine leaves nothing: its
+// directory and its host-side veth end are gone once its test ends.
+func TestMachineIsRemoved(t *testing.T) {
+	t.Parallel()
+	var dir, name string
+	t.Run("boot", func(t *testing.T) {
+		m := vps.Boot(t, vps.Options{NoHarden: true})
+		dir, name = m.Dir, m.Name
+		m.MustShell("touch /root/marker")
+	})
+	if dir == "" {
+		t.Fatal("machine never booted")
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("machine directory %s still there (%v)", dir, err)
+	}
+	if _, err := os.Stat("/sys/class/net/ve-" + name); !os.IsNotExist(err) {
+		t.Errorf("host veth ve-%s still there (%v)", name, err)
+	}
+}

@@ -1,0 +1,106 @@
+package vps
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// HostState is what the suite must leave on the host exactly as it found
+// it: the nftables ruleset and the listening TCP ports of the host's
+// network namespace.
+type HostState struct {
+	Ruleset   string
+	Listening []string
+}
+
+// SnapshotHost records the host's state.
+func SnapshotHost() (HostState, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	out, err := run(ctx, nil, "nft", "list", "ruleset")
+	if err != nil {
+		return HostState{}, err
+	}
+	listening, err := listeningTCP()
+	if err != nil {
+		return HostState{}, err
+	}
+	return HostState{Ruleset: string(out), Listening: listening}, nil
+}
+
+// Diff describes how the host changed since s ("" if it did not).
+func (s HostState) Diff(now HostState) string {
+	var b strings.Builder
+	if s.Ruleset != now.Ruleset {
+		fmt.Fprintf(&b, "host nftables ruleset changed:\n--- before\n%s\n--- after\n%s\n", s.Ruleset, now.Ruleset)
+	}
+	before := map[string]bool{}
+	for _, l := range s.Listening {
+		before[l] = true
+	}
+	for _, l := range now.Listening {
+		if !before[l] {
+			fmt.Fprintf(&b, "new listening socket on the host: %s\n", l)
+		}
+	}
+	return b.String()
+}
+
+// LeftOvers lists machine directories and host veth ends the suite left.
+func LeftOvers() []string {
+	var left []string
+	dirs, _ := filepath.Glob(filepath.Join(machinesDir(), "*"))
+	for _, d := range dirs {
+		// Another test binary may be running a machine right now: only a
+		// directory whose slot lock is free is a leftover.
+		name := filepath.Base(d)
+		n := strings.TrimPrefix(name[:strings.LastIndex(name+"-", "-")], "harden")
+		unlock, ok, err := tryLock(filepath.Join(CacheDir(), "slots", n+".lock"))
+		if err == nil && ok {
+			unlock()
+			left = append(left, d)
+		}
+	}
+	links, _ := filepath.Glob("/sys/class/net/ve-harden*")
+	for _, l := range links {
+		n := strings.TrimPrefix(filepath.Base(l), "ve-harden")
+		unlock, ok, err := tryLock(filepath.Join(CacheDir(), "slots", n+".lock"))
+		if err == nil && ok {
+			unlock()
+			left = append(left, "link "+filepath.Base(l))
+		}
+	}
+	return left
+}
+
+// listeningTCP reads the host namespace's listening TCP sockets
+// ("addr:port" in the kernel's hex form is enough to compare).
+func listeningTCP() ([]string, error) {
+	var out []string
+	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
+		fh, err := os.Open(f)
+		if err != nil {
+			if os.IsNotExist(err) {
+				continue
+			}
+			return nil, err
+		}
+		sc := bufio.NewScanner(fh)
+		for sc.Scan() {
+			fields := strings.Fields(sc.Text())
+			// st 0A is LISTEN.
+			if len(fields) > 3 && fields[3] == "0A" {
+				out = append(out, filepath.Base(f)+" "+fields[1])
+			}
+		}
+		fh.Close()
+	}
+	sort.Strings(out)
+	return out, nil
+}

@@ -1,0 +1,381 @@
+package vps
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// Machine is one booted fresh VPS.
+type Machine struct {
+	t        testing.TB
+	h        *Harness
+	Name     string
+	Dir      string // its root filesystem on the host
+	Addr     string // its address on the veth link (10.231.N.2)
+	HostAddr string // the host's end (10.231.N.1)
+	// Port is where Sudo and SSH connect; a test that moves sshd updates it.
+	Port int
+
+	nspawn  *exec.Cmd
+	exited  chan struct{}
+	pid1    int
+	console string
+}
+
+// Options change how a machine is prepared.
+type Options struct {
+	// NoHarden leaves the harden binary out (harness self-tests).
+	NoHarden bool
+}
+
+// Boot unpacks a fresh copy of the image, boots it and waits until systemd
+// reports the boot finished and sshd answers. Everything is undone when the
+// test ends, pass or fail; on failure the journal tail is logged first.
+func Boot(t testing.TB, opts Options) *Machine {
+	t.Helper()
+	h := Shared(t)
+	var harden string
+	if !opts.NoHarden {
+		harden = h.Harden(t)
+	}
+	h.slots <- struct{}{}
+	t.Cleanup(func() { <-h.slots })
+	sl, err := acquireSlot()
+	if err != nil {
+		t.Fatalf("vps: %v", err)
+	}
+	t.Cleanup(sl.unlock)
+
+	m := &Machine{t: t, h: h, Name: machineName(sl.n), Port: 22,
+		Addr: fmt.Sprintf("10.231.%d.2", sl.n), HostAddr: fmt.Sprintf("10.231.%d.1", sl.n),
+		console: filepath.Join(t.TempDir(), "console.log")}
+	if err := os.MkdirAll(machinesDir(), 0o755); err != nil {
+		t.Fatalf("vps: %v", err)
+	}
+	if m.Dir, err = os.MkdirTemp(machinesDir(), m.Name+"-"); err != nil {
+		t.Fatalf("vps: %v", err)
+	}
+	t.Cleanup(func() { os.RemoveAll(m.Dir) })
+
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := Unpack(ctx, h.Image, m.Dir); err != nil {
+		t.Fatalf("vps: unpack image: %v", err)
+	}
+	unpacked := time.Since(start)
+	if err := m.prepare(harden); err != nil {
+		t.Fatalf("vps: prepare %s: %v", m.Name, err)
+	}
+	if err := m.start(); err != nil {
+		t.Fatalf("vps: start %s: %v", m.Name, err)
+	}
+	t.Cleanup(m.stop)
+	if err := m.waitBooted(ctx); err != nil {
+		t.Fatalf("vps: boot %s: %v", m.Name, err)
+	}
+	if err := m.WaitSSH(m.Port, 30*time.Second); err != nil {
+		t.Fatalf("vps: %v", err)
+	}
+	t.Logf("vps %s at %s: unpacked in %s, ready in %s", m.Name, m.Addr,
+		unpacked.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	return m
+}
+
+// prepare writes what is particular to this machine into its fresh tree:
+// its address, the operator's key, the harden binary.
+func (m *Machine) prepare(harden string) error {
+	network := fmt.Sprintf("[Match]\nName=host0\n\n[Network]\nAddress=%s/24\nLinkLocalAddressing=no\nIPv6AcceptRA=no\n", m.Addr)
+	if err := os.WriteFile(m.path("/etc/systemd/network/10-host0.network"), []byte(network), 0o644); err != nil {
+		return err
+	}
+	uid, gid, home, err := m.lookupUser(DeployUser)
+	if err != nil {
+		return err
+	}
+	key := []byte(m.h.Key.Public + "\n")
+	// Root gets the key too, as many providers do: stock Debian allows root
+	// key logins (prohibit-password), so "root login refused" means something.
+	for _, u := range []struct {
+		home     string
+		uid, gid int
+	}{{home, uid, gid}, {"/root", 0, 0}} {
+		dir := m.path(u.home + "/.ssh")
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(dir, "authorized_keys"), key, 0o600); err != nil {
+			return err
+		}
+		for _, p := range []string{dir, filepath.Join(dir, "authorized_keys")} {
+			if err := os.Chown(p, u.uid, u.gid); err != nil {
+				return err
+			}
+		}
+	}
+	if harden != "" {
+		data, err := os.ReadFile(harden)
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(m.path("/usr/local/bin/harden"), data, 0o755); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// lookupUser reads a user from the machine's /etc/passwd.
+func (m *Machine) lookupUser(name string) (uid, gid int, home string, err error) {
+	f, err := os.Open(m.path("/etc/passwd"))
+	if err != nil {
+		return 0, 0, "", err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		f := strings.Split(sc.Text(), ":")
+		if len(f) >= 6 && f[0] == name {
+			uid, _ = strconv.Atoi(f[2])
+			gid, _ = strconv.Atoi(f[3])
+			return uid, gid, f[5], nil
+		}
+	}
+	return 0, 0, "", fmt.Errorf("no user %s in the image", name)
+}
+
+// path maps a path inside the machine to the host.
+func (m *Machine) path(p string) string { return filepath.Join(m.Dir, p) }
+
+// start boots the tree. The host runs no systemd, so the machine is not
+// registered and keeps the caller's cgroup; --network-veth gives it its own
+// network namespace, so its sshd and nft never touch the host's.
+func (m *Machine) start() error {
+	console, err := os.Create(m.console)
+	if err != nil {
+		return err
+	}
+	defer console.Close()
+	m.nspawn = exec.Command("systemd-nspawn", "-b", "-D", m.Dir, "-M", m.Name,
+		"--register=no", "--keep-unit", "--console=read-only", "--network-veth")
+	m.nspawn.Stdout, m.nspawn.Stderr = console, console
+	m.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := m.nspawn.Start(); err != nil {
+		return err
+	}
+	m.exited = make(chan struct{})
+	go func() { m.nspawn.Wait(); close(m.exited) }()
+
+	veth := "ve-" + m.Name
+	if err := m.poll(15*time.Second, func() (bool, error) {
+		_, err := net.InterfaceByName(veth)
+		return err == nil, nil
+	}); err != nil {
+		return fmt.Errorf("host end %s never appeared: %w", veth, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if _, err := run(ctx, nil, "ip", "addr", "add", m.HostAddr+"/24", "dev", veth); err != nil {
+		return err
+	}
+	if _, err := run(ctx, nil, "ip", "link", "set", veth, "up"); err != nil {
+		return err
+	}
+	if err := m.poll(15*time.Second, func() (bool, error) {
+		m.pid1 = containerInit(m.nspawn.Process.Pid)
+		return m.pid1 != 0, nil
+	}); err != nil {
+		return fmt.Errorf("no init process under systemd-nspawn: %w", err)
+	}
+	return m.checkIsolated()
+}
+
+// checkIsolated proves the machine has its own network namespace: anything
+// it binds or any rule it loads stays off the host.
+func (m *Machine) checkIsolated() error {
+	mine, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		return err
+	}
+	theirs, err := os.Readlink(fmt.Sprintf("/proc/%d/ns/net", m.pid1))
+	if err != nil {
+		return err
+	}
+	if mine == theirs {
+		return fmt.Errorf("machine shares the host network namespace (%s)", mine)
+	}
+	return nil
+}
+
+// poll calls f until it reports done, the machine dies, or the time is up.
+func (m *Machine) poll(limit time.Duration, f func() (bool, error)) error {
+	deadline := time.Now().Add(limit)
+	var last error
+	for {
+		done, err := f()
+		if done {
+			return nil
+		}
+		last = err
+		select {
+		case <-m.exited:
+			return fmt.Errorf("systemd-nspawn exited (%v)\nconsole:\n%s", m.nspawn.ProcessState, m.consoleTail(30))
+		default:
+		}
+		if time.Now().After(deadline) {
+			if last == nil {
+				last = fmt.Errorf("timed out")
+			}
+			return fmt.Errorf("after %s: %w", limit, last)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// containerInit finds the machine's PID 1 on the host: a descendant of
+// systemd-nspawn whose pid inside its namespace is 1.
+func containerInit(nspawnPid int) int {
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		if err != nil {
+			continue
+		}
+		var ppid int
+		var nspid []string
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+				ppid, _ = strconv.Atoi(strings.TrimSpace(v))
+			}
+			if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+				nspid = strings.Fields(v)
+			}
+		}
+		if len(nspid) < 2 || nspid[len(nspid)-1] != "1" {
+			continue
+		}
+		for p, depth := ppid, 0; p > 1 && depth < 4; depth++ {
+			if p == nspawnPid {
+				return pid
+			}
+			p = parentOf(p)
+		}
+	}
+	return 0
+}
+
+func parentOf(pid int) int {
+	status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "PPid:"); ok {
+			p, _ := strconv.Atoi(strings.TrimSpace(v))
+			return p
+		}
+	}
+	return 0
+}
+
+// waitBooted waits for systemd inside to finish starting up. "degraded" is
+// accepted (containers lack some kernel features) but its failed units are
+// logged.
+func (m *Machine) waitBooted(ctx context.Context) error {
+	var state string
+	err := m.poll(90*time.Second, func() (bool, error) {
+		r := m.Exec("systemctl", "is-system-running")
+		state = strings.TrimSpace(r.Stdout)
+		switch state {
+		case "running":
+			return true, nil
+		case "degraded":
+			failed := m.Exec("systemctl", "--failed", "--no-legend", "--plain")
+			m.t.Logf("vps %s booted degraded; failed units:\n%s", m.Name, failed.Stdout)
+			return true, nil
+		}
+		return false, fmt.Errorf("system state %q: %s", state, strings.TrimSpace(r.Stderr))
+	})
+	return err
+}
+
+// WaitSSH waits until sshd answers with its banner on port.
+func (m *Machine) WaitSSH(port int, limit time.Duration) error {
+	return m.poll(limit, func() (bool, error) {
+		banner, err := m.Banner(port)
+		if err != nil {
+			return false, err
+		}
+		return strings.HasPrefix(banner, "SSH-"), fmt.Errorf("banner %q", banner)
+	})
+}
+
+// Banner connects to port on the machine and returns the first line it sends.
+func (m *Machine) Banner(port int) (string, error) {
+	c, err := net.DialTimeout("tcp", net.JoinHostPort(m.Addr, strconv.Itoa(port)), 2*time.Second)
+	if err != nil {
+		return "", err
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(3 * time.Second))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
+// stop shuts the machine down (SIGTERM to systemd-nspawn makes the init
+// power off), killing it if it does not stop in time. On a failed test the
+// journal tail is logged first.
+func (m *Machine) stop() {
+	if m.t.Failed() && m.pid1 != 0 {
+		j := m.Exec("journalctl", "--no-pager", "-n", "80")
+		m.t.Logf("journal tail of %s:\n%s%s", m.Name, j.Stdout, j.Stderr)
+	}
+	if m.nspawn == nil || m.nspawn.Process == nil {
+		return
+	}
+	m.nspawn.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-m.exited:
+	case <-time.After(20 * time.Second):
+		m.t.Logf("vps %s did not stop in 20s; killing it", m.Name)
+		syscall.Kill(-m.nspawn.Process.Pid, syscall.SIGKILL)
+		<-m.exited
+	}
+	if m.t.Failed() {
+		m.t.Logf("console tail of %s:\n%s", m.Name, m.consoleTail(20))
+	}
+}
+
+func (m *Machine) consoleTail(n int) string {
+	b, _ := os.ReadFile(m.console)
+	return tail(string(b), n)
+}
+
+// inUse reports whether network N is taken on the host by something else.
+func inUse(n int) bool {
+	if _, err := net.InterfaceByName("ve-" + machineName(n)); err == nil {
+		return true
+	}
+	_, subnet, _ := net.ParseCIDR(fmt.Sprintf("10.231.%d.0/24", n))
+	addrs, _ := net.InterfaceAddrs()
+	for _, a := range addrs {
+		if ipn, ok := a.(*net.IPNet); ok && subnet.Contains(ipn.IP) {
+			return true
+		}
+	}
+	return false
+}
