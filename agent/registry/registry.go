@@ -6,6 +6,8 @@
 package registry
 
 import (
+	"harden/modules/iri"
+	"harden/modules/limits"
 	"harden/modules/module"
 	"harden/modules/sshd"
 	"harden/modules/user"
@@ -15,6 +17,8 @@ import (
 func Factories() []module.Factory {
 	return []module.Factory{
 		user.Factory,
+		limits.Factory,
+		iri.Factory,
 		sshd.Factory,
 	}
 }
