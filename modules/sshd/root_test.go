@@ -1,0 +1,169 @@
+//go:build root
+
+package sshd
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"harden/modules/host"
+	"harden/modules/host/hosttest"
+)
+
+// Root tier: the real sshd (openssh-server) checks and dumps the configs
+// this module writes. Run: go test -tags root ./modules/sshd/ (as root).
+
+func needSSHD(t *testing.T) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("root tier: needs root (sshd -t/-T read host keys)")
+	}
+	for _, bin := range []string{"sshd", "ssh-keygen"} {
+		if _, err := exec.LookPath(bin); err != nil {
+			t.Skipf("root tier: %s not installed (apt-get install openssh-server)", bin)
+		}
+	}
+	// sshd -t and -T refuse to run without the privilege separation
+	// directory that ssh.service normally creates.
+	if _, err := os.Stat("/run/sshd"); os.IsNotExist(err) {
+		if err := os.MkdirAll("/run/sshd", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Remove("/run/sshd") })
+	}
+}
+
+// stockRoot is a temp root holding a fresh Debian 12 cloud image's sshd
+// config with real host keys.
+func stockRoot(t *testing.T) (*host.Host, map[string]string) {
+	t.Helper()
+	files := stockFiles(t)
+	h, _ := newRoot(t, files)
+	key := filepath.Join(h.Root(), "etc/ssh/ssh_host_ed25519_key")
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v: %s", err, out)
+	}
+	return h, files
+}
+
+// sshdDump is `sshd -T` of the config under h's root, drop-ins included.
+func sshdDump(t *testing.T, h *host.Host) map[string][]string {
+	t.Helper()
+	dir := t.TempDir()
+	main, err := mirrorConfig(h, dir, configPath, nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := filepath.Join(h.Root(), "etc/ssh/ssh_host_ed25519_key")
+	out, err := exec.Command("sshd", "-T", "-f", main, "-o", "HostKey="+key).CombinedOutput()
+	if err != nil {
+		t.Fatalf("sshd -T: %v: %s", err, out)
+	}
+	return parseDump(string(out))
+}
+
+func TestRootPlanApplyVerifyUndo(t *testing.T) {
+	needSSHD(t)
+	ctx := context.Background()
+	h, files := stockRoot(t)
+	m := New()
+
+	before := sshdDump(t, h)
+	if got := before["passwordauthentication"]; len(got) != 1 || got[0] != "yes" {
+		t.Fatalf("the cloud-init drop-in should make sshd allow passwords before apply, sshd -T says %v", got)
+	}
+	st := readState(t, m, h)
+	for key, e := range st.Effective {
+		if !sameValues(key, before[key], e.Values) {
+			t.Errorf("before apply, %s: files say %v, sshd -T says %v", key, e.Values, before[key])
+		}
+	}
+	p := mustPlan(t, m, st)
+	findChange(t, p, "sshd.setting[PasswordAuthentication]")
+	if err := m.Apply(ctx, h, p); err != nil {
+		t.Fatal(err)
+	}
+
+	after := sshdDump(t, h)
+	for key, want := range m.want {
+		if !sameValues(key, want, after[key]) {
+			t.Errorf("after apply, sshd -T %s = %v, want %v", key, after[key], want)
+		}
+	}
+	if p2 := mustPlan(t, m, readState(t, m, h)); !p2.Empty() {
+		t.Errorf("second plan not empty:\n%s", planText(p2, h.Root()))
+	}
+	if drop, _ := h.ReadFile("/etc/ssh/sshd_config.d/50-cloud-init.conf"); string(drop) != files["/etc/ssh/sshd_config.d/50-cloud-init.conf"] {
+		t.Error("the cloud-init drop-in must be left as it is")
+	}
+
+	if err := h.Undo(ctx, h.Journal(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for p, want := range files {
+		if got, _ := h.ReadFile(p); string(got) != want {
+			t.Errorf("undo did not restore %s byte for byte", p)
+		}
+	}
+	if got := sshdDump(t, h)["passwordauthentication"]; got[0] != "yes" {
+		t.Errorf("after undo sshd -T passwordauthentication = %v, want the original yes", got)
+	}
+}
+
+func TestRootRejectedCandidateLeavesFilesUntouched(t *testing.T) {
+	needSSHD(t)
+	h, files := stockRoot(t)
+	bad := "/etc/ssh/sshd_config.d/60-broken.conf"
+	files[bad] = "Port 2222\nNoSuchKeyword yes\n"
+	writeFiles(t, h.Root(), map[string]string{bad: files[bad]})
+	m := New()
+	p := mustPlan(t, m, readState(t, m, h))
+	err := m.Apply(context.Background(), h, p)
+	if err == nil || !strings.Contains(err.Error(), "sshd: validate candidate") || !strings.Contains(err.Error(), "NoSuchKeyword") {
+		t.Fatalf("want sshd -t to reject the candidate naming the bad line, got %v", err)
+	}
+	t.Log(err)
+	if strings.Contains(err.Error(), "harden-sshd-") {
+		t.Errorf("the error names the temporary copy instead of the operator's file: %v", err)
+	}
+	for p, want := range files {
+		if got, _ := h.ReadFile(p); string(got) != want {
+			t.Errorf("%s changed although sshd -t rejected the candidate", p)
+		}
+	}
+	if steps := h.Journal().Steps(); len(steps) != 0 {
+		t.Errorf("journal has steps after a rejected candidate: %v", steps)
+	}
+}
+
+// On the live machine Read asks the real sshd; it must agree with sshd -T
+// and never change anything (Read has no journal to write to).
+func TestRootReadLiveMatchesSSHDT(t *testing.T) {
+	needSSHD(t)
+	if _, err := os.Stat(configPath); err != nil {
+		t.Skip("no /etc/ssh/sshd_config on this machine")
+	}
+	if _, err := os.Stat("/etc/ssh/ssh_host_ed25519_key"); err != nil {
+		t.Skip("this machine has no sshd host keys (sshd -T needs them)")
+	}
+	h := host.New(host.Options{Root: "/", Systemd: &hosttest.Systemd{}})
+	m := New()
+	st := readState(t, m, h)
+	if !st.Live {
+		t.Fatalf("Read on / did not use sshd -T: %v", st.Warnings)
+	}
+	out, err := exec.Command("sshd", "-T").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dump := parseDump(string(out))
+	for key, e := range st.Effective {
+		if !sameValues(key, dump[key], e.Values) {
+			t.Errorf("%s: Read says %v, sshd -T says %v", key, e.Values, dump[key])
+		}
+	}
+}
