@@ -44,7 +44,12 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 		if sameValues(key, want, cur.Values) {
 			continue
 		}
-		p.Changes = append(p.Changes, settingChange(s, cur, want, blockLines[key], st.conflicts(key, want)))
+		warnings := st.conflicts(key, want)
+		if key == "hostkeyalgorithms" && offersECDSA(cur.Values) && !offersECDSA(want) {
+			warnings = append(warnings, "the ECDSA host key is no longer offered: clients that only know it "+
+				"are asked to accept the ED25519 or RSA key on their next login")
+		}
+		p.Changes = append(p.Changes, settingChange(s, cur, want, blockLines[key], warnings))
 	}
 
 	var files []module.Change
@@ -139,6 +144,10 @@ func (st *State) conflicts(key string, want []string) []string {
 		}
 	}
 	return out
+}
+
+func offersECDSA(vals []string) bool {
+	return len(vals) == 1 && strings.Contains(vals[0], "ecdsa-sha2-nistp")
 }
 
 // lineOfKeywords maps each keyword to the line of its first global
