@@ -1,0 +1,241 @@
+package firewall
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// compile.go turns model statements into the netlink expressions nft itself
+// generates for the same text (checked with `nft --debug=netlink`), so a
+// table loaded from the persisted file by nft reads back exactly like one
+// harden loaded over netlink.
+
+const loopbackIndex = 1 // LOOPBACK_IFINDEX: the same in every namespace
+
+var errUnknown = errors.New("statement not understood by harden")
+
+// compileStmt returns the expressions for one statement. setIDs maps a set
+// name to the id it has in the batch being built (0 when reading back).
+func compileStmt(s Stmt, setIDs map[string]uint32) ([]expr.Any, error) {
+	switch s := s.(type) {
+	case Iface:
+		if s.Name != "lo" {
+			return nil, fmt.Errorf("interface %q: only \"lo\" is modelled", s.Name)
+		}
+		key, op := expr.MetaKeyIIF, expr.CmpOpEq
+		if s.Out {
+			key = expr.MetaKeyOIF
+		}
+		if s.Neg {
+			op = expr.CmpOpNeq
+		}
+		return []expr.Any{
+			&expr.Meta{Key: key, Register: 1},
+			&expr.Cmp{Op: op, Register: 1, Data: native32(loopbackIndex)},
+		}, nil
+	case Saddr:
+		bits := s.Prefix.Bits()
+		if bits%8 != 0 || bits == 0 {
+			return nil, fmt.Errorf("source prefix %s: only whole-byte prefixes are modelled", s.Prefix)
+		}
+		addr := s.Prefix.Addr().AsSlice()
+		out := nfproto(s.Prefix.Addr().Is6())
+		return append(out,
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader,
+				Offset: saddrOffset(s.Prefix.Addr().Is6()), Len: uint32(bits / 8)},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr[:bits/8]},
+		), nil
+	case CtState:
+		return []expr.Any{
+			&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
+			&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: 4, Mask: native32(s.Mask), Xor: native32(0)},
+			&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: native32(0)},
+		}, nil
+	case ICMPType:
+		proto := byte(protoICMP)
+		if s.V6 {
+			proto = protoICMPv6
+		}
+		return append(nfproto(s.V6),
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{proto}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{s.Type}},
+		), nil
+	case Dport:
+		return []expr.Any{
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{s.Proto}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.BigEndian.AppendUint16(nil, s.Port)},
+		}, nil
+	case Limit:
+		return []expr.Any{limitExpr(s)}, nil
+	case SetUpdate:
+		var stateful expr.Any
+		switch st := s.Stateful.(type) {
+		case Limit:
+			stateful = limitExpr(st)
+		case CtCount:
+			var flags uint32
+			if st.Over {
+				flags = expr.NFT_CONNLIMIT_F_INV
+			}
+			stateful = &expr.Connlimit{Count: st.Count, Flags: flags}
+		default:
+			return nil, fmt.Errorf("set @%s: stateful statement %T not modelled", s.Set, s.Stateful)
+		}
+		op := uint32(unix.NFT_DYNSET_OP_ADD)
+		if s.Update {
+			op = unix.NFT_DYNSET_OP_UPDATE
+		}
+		size := uint32(4)
+		if s.V6 {
+			size = 16
+		}
+		return append(nfproto(s.V6),
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOffset(s.V6), Len: size},
+			&expr.Dynset{SrcRegKey: 1, SetName: s.Set, SetID: setIDs[s.Set], Operation: op,
+				Exprs: []expr.Any{stateful}},
+		), nil
+	case Counter:
+		return []expr.Any{&expr.Counter{}}, nil
+	case Verdict:
+		switch s.Kind {
+		case "accept":
+			return []expr.Any{&expr.Verdict{Kind: expr.VerdictAccept}}, nil
+		case "drop":
+			return []expr.Any{&expr.Verdict{Kind: expr.VerdictDrop}}, nil
+		}
+		return nil, fmt.Errorf("verdict %q not modelled", s.Kind)
+	case Unknown:
+		return nil, errUnknown
+	}
+	return nil, fmt.Errorf("statement %T not modelled", s)
+}
+
+// compileRule returns a rule's expressions.
+func compileRule(r Rule, setIDs map[string]uint32) ([]expr.Any, error) {
+	var out []expr.Any
+	for _, s := range r.Stmts {
+		e, err := compileStmt(s, setIDs)
+		if err != nil {
+			return nil, fmt.Errorf("rule %q: %w", r, err)
+		}
+		out = append(out, e...)
+	}
+	return out, nil
+}
+
+func limitExpr(s Limit) *expr.Limit {
+	burst := s.Burst
+	if burst == 0 {
+		burst = 5 // what nft sends when no burst is given
+	}
+	return &expr.Limit{Type: expr.LimitTypePkts, Rate: s.Rate, Over: s.Over,
+		Unit: expr.LimitTime(s.Unit.Seconds()), Burst: burst}
+}
+
+// nfproto is the family check nft puts before an ip/ip6 match in an inet table.
+func nfproto(v6 bool) []expr.Any {
+	fam := byte(unix.NFPROTO_IPV4)
+	if v6 {
+		fam = unix.NFPROTO_IPV6
+	}
+	return []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyNFPROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{fam}},
+	}
+}
+
+func saddrOffset(v6 bool) uint32 {
+	if v6 {
+		return 8
+	}
+	return 12
+}
+
+// native32 is a host-order 32-bit register value (meta iif, ct state).
+func native32(v uint32) []byte { return binary.NativeEndian.AppendUint32(nil, v) }
+
+var families = map[string]nftables.TableFamily{
+	"inet": nftables.TableFamilyINet, "ip": nftables.TableFamilyIPv4, "ip6": nftables.TableFamilyIPv6,
+	"arp": nftables.TableFamilyARP, "bridge": nftables.TableFamilyBridge, "netdev": nftables.TableFamilyNetdev,
+}
+
+func familyName(f nftables.TableFamily) string {
+	for n, v := range families {
+		if v == f {
+			return n
+		}
+	}
+	return fmt.Sprint(uint8(f))
+}
+
+var hooks = map[string]*nftables.ChainHook{
+	"input": nftables.ChainHookInput, "forward": nftables.ChainHookForward, "output": nftables.ChainHookOutput,
+	"prerouting": nftables.ChainHookPrerouting, "postrouting": nftables.ChainHookPostrouting,
+}
+
+// addTable queues, on c, the messages that replace the table t in one
+// transaction: add (a no-op if it exists), delete, add with everything in
+// it. The caller's Flush sends them as a single batch: all or nothing.
+func addTable(c *nftables.Conn, t *Table) error {
+	fam, ok := families[t.Family]
+	if !ok {
+		return fmt.Errorf("table family %q", t.Family)
+	}
+	nt := &nftables.Table{Family: fam, Name: t.Name}
+	c.AddTable(nt)
+	c.DelTable(nt)
+	c.AddTable(nt)
+	setIDs := map[string]uint32{}
+	for _, s := range t.Sets {
+		key := nftables.TypeIPAddr
+		if s.Type == "ipv6_addr" {
+			key = nftables.TypeIP6Addr
+		}
+		ns := &nftables.Set{Table: nt, Name: s.Name, KeyType: key, Dynamic: s.Dynamic,
+			HasTimeout: s.Timeout != 0, Timeout: s.Timeout, Size: s.Size}
+		if err := c.AddSet(ns, nil); err != nil {
+			return fmt.Errorf("set %s: %w", s.Name, err)
+		}
+		setIDs[s.Name] = ns.ID
+	}
+	for _, ch := range t.Chains {
+		nc := &nftables.Chain{Table: nt, Name: ch.Name}
+		if ch.Hook != "" {
+			hook, ok := hooks[ch.Hook]
+			if !ok {
+				return fmt.Errorf("chain %s: hook %q", ch.Name, ch.Hook)
+			}
+			prio := nftables.ChainPriority(ch.Priority)
+			policy := nftables.ChainPolicyAccept
+			if ch.Policy == "drop" {
+				policy = nftables.ChainPolicyDrop
+			}
+			nc.Hooknum, nc.Priority, nc.Type, nc.Policy = hook, &prio, nftables.ChainType(ch.Type), &policy
+		}
+		c.AddChain(nc)
+		for _, r := range ch.Rules {
+			exprs, err := compileRule(r, setIDs)
+			if err != nil {
+				return fmt.Errorf("chain %s: %w", ch.Name, err)
+			}
+			c.AddRule(&nftables.Rule{Table: nt, Chain: nc, Exprs: exprs})
+		}
+	}
+	return nil
+}
+
+// delTable queues the removal of a table that may or may not exist.
+func delTable(c *nftables.Conn, family, name string) {
+	nt := &nftables.Table{Family: families[family], Name: name}
+	c.AddTable(nt)
+	c.DelTable(nt)
+}

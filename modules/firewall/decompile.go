@@ -1,0 +1,267 @@
+package firewall
+
+import (
+	"bytes"
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"reflect"
+	"strings"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/expr"
+	"golang.org/x/sys/unix"
+)
+
+// decompile.go reads kernel expressions back into the model. For each
+// position it guesses the statements that could start there from the first
+// expressions, compiles each guess and keeps the one whose expressions are
+// exactly the ones read (compared as netlink bytes, with counter values and
+// set ids zeroed). A rule therefore decompiles to a statement only if that
+// statement compiles back to the very same expressions.
+
+// decompileRule turns a rule's expressions into statements. What cannot be
+// matched ends the rule as one Unknown statement.
+func decompileRule(exprs []expr.Any) Rule {
+	var r Rule
+	for i := 0; i < len(exprs); {
+		s, n := matchStmt(exprs[i:])
+		if n == 0 {
+			r.Stmts = append(r.Stmts, Unknown{Exprs: exprNames(exprs[i:])})
+			return r
+		}
+		r.Stmts = append(r.Stmts, s)
+		i += n
+	}
+	return r
+}
+
+func matchStmt(exprs []expr.Any) (Stmt, int) {
+	for _, cand := range candidates(exprs) {
+		want, err := compileStmt(cand, nil)
+		if err != nil || len(want) > len(exprs) {
+			continue
+		}
+		if sameExprs(want, exprs[:len(want)]) {
+			return cand, len(want)
+		}
+	}
+	return nil, 0
+}
+
+// candidates guesses statements from the leading expressions; matchStmt
+// checks each guess by compiling it.
+func candidates(exprs []expr.Any) []Stmt {
+	at := func(i int) expr.Any {
+		if i < len(exprs) {
+			return exprs[i]
+		}
+		return nil
+	}
+	cmpData := func(i int) []byte {
+		if c, ok := at(i).(*expr.Cmp); ok {
+			return c.Data
+		}
+		return nil
+	}
+	var out []Stmt
+	switch e := exprs[0].(type) {
+	case *expr.Meta:
+		switch e.Key {
+		case expr.MetaKeyIIF, expr.MetaKeyOIF:
+			c, _ := at(1).(*expr.Cmp)
+			out = append(out, Iface{Out: e.Key == expr.MetaKeyOIF, Neg: c != nil && c.Op == expr.CmpOpNeq, Name: "lo"})
+		case expr.MetaKeyNFPROTO:
+			v6 := bytes.Equal(cmpData(1), []byte{unix.NFPROTO_IPV6})
+			if p, ok := at(2).(*expr.Payload); ok && p.Base == expr.PayloadBaseNetworkHeader {
+				if d, ok := at(3).(*expr.Dynset); ok {
+					out = append(out, dynsetStmt(d, v6))
+				}
+				if addr, ok := prefixFrom(cmpData(3), v6); ok {
+					out = append(out, Saddr{Prefix: addr})
+				}
+			}
+			if t := cmpData(5); len(t) == 1 {
+				out = append(out, ICMPType{V6: v6, Type: t[0]})
+			}
+		case expr.MetaKeyL4PROTO:
+			if p, port := cmpData(1), cmpData(3); len(p) == 1 && len(port) == 2 {
+				out = append(out, Dport{Proto: p[0], Port: binary.BigEndian.Uint16(port)})
+			}
+		}
+	case *expr.Ct:
+		if b, ok := at(1).(*expr.Bitwise); ok && len(b.Mask) == 4 {
+			out = append(out, CtState{Mask: binary.NativeEndian.Uint32(b.Mask)})
+		}
+	case *expr.Limit:
+		out = append(out, limitStmt(e))
+	case *expr.Counter:
+		out = append(out, Counter{})
+	case *expr.Verdict:
+		switch e.Kind {
+		case expr.VerdictAccept:
+			out = append(out, Verdict{Kind: "accept"})
+		case expr.VerdictDrop:
+			out = append(out, Verdict{Kind: "drop"})
+		}
+	}
+	return out
+}
+
+func dynsetStmt(d *expr.Dynset, v6 bool) Stmt {
+	s := SetUpdate{Update: d.Operation == unix.NFT_DYNSET_OP_UPDATE, Set: d.SetName, V6: v6}
+	if len(d.Exprs) == 1 {
+		switch st := d.Exprs[0].(type) {
+		case *expr.Limit:
+			s.Stateful = limitStmt(st)
+		case *expr.Connlimit:
+			s.Stateful = CtCount{Count: st.Count, Over: st.Flags&expr.NFT_CONNLIMIT_F_INV != 0}
+		}
+	}
+	return s
+}
+
+func limitStmt(l *expr.Limit) Limit {
+	return Limit{Rate: l.Rate, Unit: time.Duration(l.Unit) * time.Second, Burst: l.Burst, Over: l.Over}
+}
+
+// prefixFrom reads a whole-byte prefix from a compared address head.
+func prefixFrom(b []byte, v6 bool) (netip.Prefix, bool) {
+	size := 4
+	if v6 {
+		size = 16
+	}
+	if len(b) == 0 || len(b) > size {
+		return netip.Prefix{}, false
+	}
+	full := make([]byte, size)
+	copy(full, b)
+	addr, _ := netip.AddrFromSlice(full)
+	return netip.PrefixFrom(addr, len(b)*8), true
+}
+
+// sameExprs compares expressions as the kernel sees them.
+func sameExprs(a, b []expr.Any) bool {
+	for i := range a {
+		ma, err1 := expr.Marshal(byte(nftables.TableFamilyINet), normalise(a[i]))
+		mb, err2 := expr.Marshal(byte(nftables.TableFamilyINet), normalise(b[i]))
+		if err1 != nil || err2 != nil || !bytes.Equal(ma, mb) {
+			return false
+		}
+	}
+	return true
+}
+
+// normalise drops what changes without the rule changing: counter values,
+// and the set id a batch used (the kernel refers to the set by name).
+func normalise(e expr.Any) expr.Any {
+	switch e := e.(type) {
+	case *expr.Counter:
+		return &expr.Counter{}
+	case *expr.Dynset:
+		c := *e
+		c.SetID = 0
+		return &c
+	}
+	return e
+}
+
+func exprNames(exprs []expr.Any) string {
+	names := make([]string, len(exprs))
+	for i, e := range exprs {
+		names[i] = strings.ToLower(strings.TrimPrefix(reflect.TypeOf(e).String(), "*expr."))
+	}
+	return strings.Join(names, " ")
+}
+
+// readTable reads one table over netlink into the model; nil if absent.
+// Anonymous sets are not modelled: the rules that use them read as Unknown.
+func readTable(c *nftables.Conn, family, name string) (*Table, error) {
+	fam := families[family]
+	tables, err := c.ListTablesOfFamily(fam)
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	var nt *nftables.Table
+	for _, t := range tables {
+		if t.Name == name {
+			nt = t
+		}
+	}
+	if nt == nil {
+		return nil, nil
+	}
+	t := &Table{Family: family, Name: name}
+	sets, err := c.GetSets(nt)
+	if err != nil {
+		return nil, fmt.Errorf("list sets of %s: %w", t.ID(), err)
+	}
+	for _, s := range sets {
+		if s.Anonymous {
+			continue
+		}
+		t.Sets = append(t.Sets, Set{Name: s.Name, Type: s.KeyType.Name, Size: s.Size, Dynamic: s.Dynamic,
+			Timeout: s.Timeout})
+	}
+	chains, err := c.ListChainsOfTableFamily(fam)
+	if err != nil {
+		return nil, fmt.Errorf("list chains of %s: %w", t.ID(), err)
+	}
+	for _, ch := range chains {
+		if ch.Table.Name != name {
+			continue
+		}
+		mc := Chain{Name: ch.Name, Type: string(ch.Type)}
+		if ch.Hooknum != nil {
+			for hn, h := range hooks {
+				if *h == *ch.Hooknum {
+					mc.Hook = hn
+				}
+			}
+			if ch.Priority != nil {
+				mc.Priority = int32(*ch.Priority)
+			}
+			mc.Policy = "accept"
+			if ch.Policy != nil && *ch.Policy == nftables.ChainPolicyDrop {
+				mc.Policy = "drop"
+			}
+		}
+		rules, err := c.GetRules(nt, ch)
+		if err != nil {
+			return nil, fmt.Errorf("list rules of %s chain %s: %w", t.ID(), ch.Name, err)
+		}
+		for _, r := range rules {
+			mc.Rules = append(mc.Rules, decompileRule(r.Exprs))
+		}
+		t.Chains = append(t.Chains, mc)
+	}
+	return t, nil
+}
+
+// listTables names every table ("family name"), in the kernel's order.
+func listTables(c *nftables.Conn) ([]string, error) {
+	tables, err := c.ListTables()
+	if err != nil {
+		return nil, fmt.Errorf("list tables: %w", err)
+	}
+	out := make([]string, len(tables))
+	for i, t := range tables {
+		out[i] = familyName(t.Family) + " " + t.Name
+	}
+	return out, nil
+}
+
+// HasUnknown reports whether any rule holds expressions harden does not model.
+func (t *Table) HasUnknown() bool {
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			for _, s := range r.Stmts {
+				if _, ok := s.(Unknown); ok {
+					return true
+				}
+			}
+		}
+	}
+	return false
+}

@@ -1,0 +1,225 @@
+// Package firewall converges the host's packet filter: one nftables table
+// (inet harden by default) that harden owns whole, loaded over netlink in a
+// single batch and persisted for nftables.service. Other tables (Docker's,
+// the distribution's, an operator's) are listed in the plan and never
+// touched.
+//
+// The profile block:
+//
+//	firewall {
+//	  table                      = "inet harden"
+//	  ssh_ports                  = [22]         # only without an sshd block: sshd's ports are used
+//	  ssh_rate_limit             = "6/minute"   # new SSH connections per source
+//	  ssh_max_connections        = 8            # concurrent SSH connections per source
+//	  gossip_tcp_port            = 15600        # IRI 1.8 neighbours
+//	  gossip_udp_port            = null         # 14600 for older IRI
+//	  public_api_port            = 14267        # HAProxy's; taken from the haproxy block when managed
+//	  public_api_max_connections = null         # concurrent API connections per source
+//	  allow_tcp_ports            = []
+//	  allow_udp_ports            = []
+//	  output_policy              = "accept"     # "drop": CIS-style, with DNS, NTP, DHCP, HTTP(S), gossip allowed
+//	  allow_operator_lockout     = false        # true lets the ruleset close the port of this SSH session
+//	}
+//
+// `x = null` switches a feature off. The node's own API port (14265) is
+// never opened.
+package firewall
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/google/nftables"
+	"github.com/hashicorp/hcl/v2"
+
+	"harden/modules/host"
+	"harden/modules/module"
+)
+
+// Factory registers the firewall block.
+var Factory = module.Factory{
+	Block: "firewall",
+	Doc:   "nftables table over netlink: SSH (rate limited), gossip and the public API open, all else dropped; persisted",
+	New:   func() module.Module { return New() },
+}
+
+// Module is the firewall module.
+type Module struct {
+	cfg   Config
+	body  hcl.Body
+	block hcl.Range
+	// conn opens the netlink connection every kernel read and write goes
+	// through, in the current network namespace by default. Tests point it
+	// at a namespace of their own (SetConn).
+	conn func() (*nftables.Conn, error)
+}
+
+// New returns a module with the default config.
+func New() *Module {
+	return &Module{cfg: defaultConfig(), conn: func() (*nftables.Conn, error) { return nftables.New() }}
+}
+
+// SetConn replaces how the module reaches nftables (a network namespace
+// given by file descriptor, for tests and containers).
+func (m *Module) SetConn(f func() (*nftables.Conn, error)) { m.conn = f }
+
+// Name is the address prefix.
+func (m *Module) Name() string { return "firewall" }
+
+// Config is the decoded, linked config.
+func (m *Module) Config() Config { return m.cfg }
+
+// Desired is the table the profile asks for.
+func (m *Module) Desired() *Table { return Build(m.cfg) }
+
+// Decode reads the firewall block.
+func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
+	m.body, m.block = block.Body, block.DefRange
+	cfg, diags := decodeConfig(block.Body, ctx)
+	m.cfg = cfg
+	return diags
+}
+
+// sshPorter is what the sshd module exports: the ports sshd listens on
+// (during a port move, the old and the new one).
+type sshPorter interface{ Ports() []int }
+
+// publicPorter is what the haproxy module exports: the public API port.
+type publicPorter interface{ PublicPort() int }
+
+// Link takes the SSH ports from the sshd block and the public API port from
+// the haproxy block when they are managed, so the firewall and the daemons
+// can never disagree, then checks that no port is opened twice.
+func (m *Module) Link(peers module.Peers) hcl.Diagnostics {
+	var diags hcl.Diagnostics
+	explicit := func(name string) bool { return m.body != nil && module.HasAttr(m.body, name) }
+	rng := func(name string) *hcl.Range {
+		if m.body == nil {
+			return m.block.Ptr()
+		}
+		return module.AttrRange(m.body, name).Ptr()
+	}
+	if peer, ok := peers.Lookup("sshd"); ok {
+		sp, ok := peer.(sshPorter)
+		if !ok {
+			return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "sshd module has no Ports()",
+				Detail: "firewall: the sshd module does not tell its ports; this is a bug in harden.", Subject: m.block.Ptr()})
+		}
+		ports := sp.Ports()
+		if explicit("ssh_ports") && !slices.Equal(ports, m.cfg.SSHPorts) {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "ssh_ports conflicts with the sshd block",
+				Detail: fmt.Sprintf("ssh_ports: the sshd block is managed and listens on %v; remove ssh_ports "+
+					"from the firewall block: it follows sshd's ports.", ports), Subject: rng("ssh_ports")})
+		}
+		m.cfg.SSHPorts = ports
+	}
+	if peer, ok := peers.Lookup("haproxy"); ok {
+		if pp, ok := peer.(publicPorter); ok {
+			port := pp.PublicPort()
+			if explicit("public_api_port") && m.cfg.PublicAPIPort != port {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "public_api_port conflicts with the haproxy block",
+					Detail: fmt.Sprintf("public_api_port: HAProxy is managed and serves the API on %d; remove "+
+						"public_api_port from the firewall block: it follows HAProxy.", port), Subject: rng("public_api_port")})
+			}
+			m.cfg.PublicAPIPort = port
+		}
+	}
+	seen := map[string]string{}
+	open := func(proto string, port int, by string) {
+		if port <= 0 {
+			return
+		}
+		key := proto + "/" + strconv.Itoa(port)
+		if port == NodeAPIPort {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "The node API port is never opened",
+				Detail: fmt.Sprintf("%s: %d is IRI's own API port; it stays closed.", by, port), Subject: rng(by)})
+		}
+		if other, dup := seen[key]; dup {
+			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Port opened twice",
+				Detail: fmt.Sprintf("%s: %s %d is already opened by %s.", by, proto, port, other), Subject: rng(by)})
+		}
+		seen[key] = by
+	}
+	for _, p := range m.cfg.SSHPorts {
+		open("tcp", p, "ssh_ports")
+	}
+	open("tcp", m.cfg.GossipTCPPort, "gossip_tcp_port")
+	open("udp", m.cfg.GossipUDPPort, "gossip_udp_port")
+	open("tcp", m.cfg.PublicAPIPort, "public_api_port")
+	for _, p := range m.cfg.AllowTCPPorts {
+		open("tcp", p, "allow_tcp_ports")
+	}
+	for _, p := range m.cfg.AllowUDPPorts {
+		open("udp", p, "allow_udp_ports")
+	}
+	return diags
+}
+
+// State is what Read found.
+type State struct {
+	Offline bool
+	// Live is the table in the kernel; nil when absent (or offline).
+	Live *Table
+	// Foreign names the other tables ("family name"), never touched.
+	Foreign []string
+	// Persisted files and whether nftables.service starts at boot.
+	File, Conf             []byte
+	FileExists, ConfExists bool
+	Enabled                bool
+	// SSHPort is the server port of the operator's SSH session
+	// (SSH_CONNECTION), 0 when harden does not run over SSH.
+	SSHPort int
+}
+
+// Read gathers the live table over netlink (in the current network
+// namespace), the persisted files and nftables.service's enablement.
+func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
+	st := &State{Offline: h.Offline(), SSHPort: sshServerPort(h.Getenv("SSH_CONNECTION"))}
+	var err error
+	if st.File, err = h.ReadFile(persistPath); err == nil {
+		st.FileExists = true
+	}
+	if st.Conf, err = h.ReadFile(confPath); err == nil {
+		st.ConfExists = true
+	}
+	if st.Enabled, err = h.Systemd().IsEnabled(ctx, serviceName); err != nil {
+		return nil, fmt.Errorf("firewall: is %s enabled: %w", serviceName, err)
+	}
+	if st.Offline {
+		return st, nil
+	}
+	c, err := m.conn()
+	if err != nil {
+		return nil, fmt.Errorf("firewall: netlink: %w", err)
+	}
+	if st.Live, err = readTable(c, m.cfg.Family, m.cfg.Name); err != nil {
+		return nil, fmt.Errorf("firewall: read %s %s: %w", m.cfg.Family, m.cfg.Name, err)
+	}
+	all, err := listTables(c)
+	if err != nil {
+		return nil, fmt.Errorf("firewall: %w", err)
+	}
+	for _, t := range all {
+		if t != m.cfg.Family+" "+m.cfg.Name {
+			st.Foreign = append(st.Foreign, t)
+		}
+	}
+	return st, nil
+}
+
+// sshServerPort reads the server port from "client_ip client_port
+// server_ip server_port".
+func sshServerPort(conn string) int {
+	f := strings.Fields(conn)
+	if len(f) != 4 {
+		return 0
+	}
+	p, err := strconv.Atoi(f[3])
+	if err != nil || p < 1 || p > 65535 {
+		return 0
+	}
+	return p
+}

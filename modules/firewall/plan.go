@@ -1,0 +1,138 @@
+package firewall
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"harden/modules/module"
+)
+
+const (
+	// persistPath holds harden's table for nftables.service. A file of its
+	// own, included from /etc/nftables.conf, leaves the operator's and the
+	// distribution's rules in that file alone.
+	persistPath = "/etc/nftables.d/harden.nft"
+	confPath    = "/etc/nftables.conf"
+	serviceName = "nftables.service"
+)
+
+// Change payloads for Apply.
+type (
+	tableChange struct{ Desired, Live *Table }
+	fileChange  struct {
+		Path    string
+		Content []byte
+		Mode    uint32
+	}
+	serviceChange struct{}
+)
+
+// Plan compares the desired table with the live one (model to model) and
+// the persisted files with what they should say. Pure.
+func (m *Module) Plan(s module.State) (module.Plan, error) {
+	st, ok := s.(*State)
+	if !ok {
+		return module.Plan{}, fmt.Errorf("firewall: plan: unexpected state %T", s)
+	}
+	desired := m.Desired()
+	if err := lockoutGuard(m.cfg, desired, st.SSHPort); err != nil {
+		return module.Plan{}, err
+	}
+	var p module.Plan
+	id := desired.ID()
+	if st.Offline {
+		p.Notes = append(p.Notes, fmt.Sprintf("offline root: planned from %s alone; the live ruleset is "+
+			"neither read nor loaded (nftables.service loads the file at boot)", persistPath))
+	} else {
+		if len(st.Foreign) > 0 {
+			p.Notes = append(p.Notes, "other nftables tables, left alone: "+strings.Join(st.Foreign, ", "))
+		}
+		if !desired.Equal(st.Live) {
+			c := module.Change{Module: "firewall", Address: "firewall.table[" + id + "]", Action: module.Create,
+				After:   desired.String(),
+				Effects: []string{"replace table " + id + " in one netlink batch"},
+				Data:    tableChange{Desired: desired, Live: st.Live}}
+			if st.Live != nil {
+				c.Action, c.Before = module.Update, st.Live.String()
+				c.Warnings = append(c.Warnings, "replacing the table resets its counters and meters")
+				if st.Live.HasUnknown() {
+					c.Warnings = append(c.Warnings, "the live table holds rules harden does not understand "+
+						"(edited by hand?): rollback restores only the rules it understands")
+				}
+			}
+			p.Changes = append(p.Changes, c)
+		}
+	}
+	file := []byte(renderFile(desired))
+	if !st.FileExists || string(st.File) != string(file) {
+		p.Changes = append(p.Changes, fileChangeOf(persistPath, st.File, st.FileExists, file, 0o644))
+	}
+	if conf, changed := confWithInclude(st.Conf, st.ConfExists); changed {
+		p.Changes = append(p.Changes, fileChangeOf(confPath, st.Conf, st.ConfExists, []byte(conf), 0o755))
+	}
+	if !st.Enabled {
+		p.Changes = append(p.Changes, module.Change{Module: "firewall",
+			Address: "firewall.service[" + serviceName + "]", Action: module.Update,
+			Fields:  []module.Field{{Name: "enabled", Before: "false", After: "true"}},
+			Effects: []string{"enable " + serviceName + " (loads " + confPath + " at boot)"},
+			Data:    serviceChange{}})
+	}
+	return p, nil
+}
+
+func fileChangeOf(path string, before []byte, existed bool, after []byte, mode uint32) module.Change {
+	c := module.Change{Module: "firewall", Address: "firewall.file[" + path + "]", Action: module.Create,
+		After: string(after), Data: fileChange{Path: path, Content: after, Mode: mode}}
+	if existed {
+		c.Action, c.Before = module.Update, string(before)
+	}
+	return c
+}
+
+// lockoutGuard refuses a ruleset that would not accept new connections to
+// the port of the operator's own SSH session, unless the profile says so.
+func lockoutGuard(cfg Config, t *Table, sshPort int) error {
+	if sshPort == 0 || cfg.AllowOperatorLockout || t.acceptsTCP(sshPort) {
+		return nil
+	}
+	return fmt.Errorf("firewall: the ruleset would drop new connections to TCP port %d, the port of your "+
+		"SSH session (SSH_CONNECTION): keep %d among sshd's ports (or in the firewall's ssh_ports) until you "+
+		"have logged in on the new port, or set allow_operator_lockout = true in the firewall block if you "+
+		"reach this machine another way", sshPort, sshPort)
+}
+
+// renderFile is the persisted file: loading it (nftables.service at boot,
+// or `nft -f` by hand) replaces harden's table whole and nothing else.
+func renderFile(t *Table) string {
+	return fmt.Sprintf(`# Managed by harden (firewall module): rewritten by every apply.
+# Loaded at boot by nftables.service through an include in %s.
+# The first two lines make loading replace table %s whole; other tables stay.
+table %s
+delete table %s
+
+%s`, confPath, t.ID(), t.ID(), t.ID(), t)
+}
+
+// confWithInclude returns nftables.conf with an include of the persisted
+// file, and whether that changed anything. An include that already covers
+// the file (also by a glob such as /etc/nftables.d/*.nft) is enough.
+func confWithInclude(conf []byte, exists bool) (string, bool) {
+	line := fmt.Sprintf("include %q", persistPath)
+	if !exists {
+		return "#!/usr/sbin/nft -f\n\n" + line + "\n", true
+	}
+	for _, l := range strings.Split(string(conf), "\n") {
+		f := strings.Fields(l)
+		if len(f) == 2 && f[0] == "include" {
+			if ok, _ := filepath.Match(strings.Trim(f[1], `"`), persistPath); ok {
+				return string(conf), false
+			}
+		}
+	}
+	s := string(conf)
+	if s != "" && !strings.HasSuffix(s, "\n") {
+		s += "\n"
+	}
+	return s + "\n# harden's firewall table\n" + line + "\n", true
+}
