@@ -73,6 +73,10 @@ func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.
 		var diags hcl.Diagnostics
 		err := eachElement(s, expr, val, func(r hcl.Range, v cty.Value) {
 			n, d := wholeNumber(s, r, v)
+			if d == nil && contains(out, fmt.Sprint(n)) {
+				d = &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for " + s.attr,
+					Detail: fmt.Sprintf("%s: %d is listed twice.", s.attr, n), Subject: r.Ptr()}
+			}
 			if d != nil {
 				diags = append(diags, d)
 				return

@@ -111,6 +111,8 @@ func TestDecodeDiagnostics(t *testing.T) {
 			"port: 70000 is out of range; expected a whole number from 1 to 65535."},
 		{"port zero in list", "sshd {\n  port = [22, 0]\n}\n", 2, 15, "Invalid value for port",
 			"port: 0 is out of range; expected a whole number from 1 to 65535."},
+		{"port twice", "sshd {\n  port = [2200, 2200]\n}\n", 2, 17, "Invalid value for port",
+			"port: 2200 is listed twice."},
 		{"port fraction", "sshd {\n  port = 22.5\n}\n", 2, 10, "Invalid value for port",
 			"port: 22.5 is out of range; expected a whole number from 1 to 65535."},
 		{"unknown cipher", "sshd {\n  ciphers = [\"aes256-gcm@openssh.com\", \"aes256-gcm@opensh.com\"]\n}\n", 2, 40,

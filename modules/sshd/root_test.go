@@ -167,3 +167,39 @@ func TestRootReadLiveMatchesSSHDT(t *testing.T) {
 		}
 	}
 }
+
+// Keywords whose values accumulate across files (Port, AllowUsers) cannot
+// be outvoted by the block: the drop-in's lines must be turned off, and
+// the real sshd must then listen only where the profile says.
+func TestRootAccumulatingKeywordsInDropIns(t *testing.T) {
+	needSSHD(t)
+	h, files := stockRoot(t)
+	extra := "/etc/ssh/sshd_config.d/10-extra.conf"
+	files[extra] = "Port 2222\nAllowUsers bob\nPermitRootLogin yes\n"
+	writeFiles(t, h.Root(), map[string]string{extra: files[extra]})
+	m := New()
+	if diags := decodeSrc(t, m, "sshd {\n  port = [2200, 2201]\n  allow_users = [\"iri\", \"admin\"]\n"+
+		"  permit_root_login = \"prohibit-password\"\n  login_grace_time = 45\n}\n"); diags != "" {
+		t.Fatal(diags)
+	}
+	if got := sshdDump(t, h)["port"]; !sameValues("port", got, []string{"2222"}) {
+		t.Fatalf("before apply sshd -T port = %v, want the drop-in's 2222", got)
+	}
+	p := mustPlan(t, m, readState(t, m, h))
+	findChange(t, p, "sshd.file["+extra+"]")
+	if err := m.Apply(context.Background(), h, p); err != nil {
+		t.Fatal(err)
+	}
+	after := sshdDump(t, h)
+	for key, want := range map[string][]string{
+		"port": {"2200", "2201"}, "allowusers": {"iri", "admin"},
+		"permitrootlogin": {"without-password"}, "logingracetime": {"45"},
+	} {
+		if !sameValues(key, want, after[key]) {
+			t.Errorf("after apply sshd -T %s = %v, want %v", key, after[key], want)
+		}
+	}
+	if p2 := mustPlan(t, m, readState(t, m, h)); !p2.Empty() {
+		t.Errorf("second plan not empty:\n%s", planText(p2, h.Root()))
+	}
+}
