@@ -56,7 +56,8 @@ func commands() map[string]command {
 		"validate": {"Check a profile's syntax and meaning; no machine access", runValidate},
 		"rollback": {"Undo an applied run (default: the last one)", runRollback},
 		"confirm":  {"Keep an apply that changed SSH or the firewall (disarm its rollback)", runConfirm},
-		"status":   {"Show a pending confirmation and the recent runs", runStatus},
+		"status":   {"Show a pending confirmation, the last drift check and the recent runs", runStatus},
+		"drift":    {"Check for drift from the profile; log it to the journal (the drift timer runs this)", runDrift},
 		"profiles": {"List the built-in profiles, or `profiles show NAME`", runProfiles},
 		"version":  {"Print harden's version", runVersion},
 	}

@@ -99,7 +99,7 @@ func sessionPort(conn string) (int, bool) {
 
 func runStatus(io IO, args []string) int {
 	var o options
-	fs := newFlagSet(io, "status", "[flags]", "Show a pending confirmation and the recent runs.")
+	fs := newFlagSet(io, "status", "[flags]", "Show a pending confirmation, the last drift check and the recent runs.")
 	fs.StringVar(&o.root, "root", "/", "look at an offline system under `DIR`")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
 	if code, ok := parseFlags(fs, io, args); !ok {
@@ -118,6 +118,13 @@ func runStatus(io IO, args []string) int {
 			p.Run, p.Deadline.Local().Format("2006-01-02 15:04:05 MST"), time.Until(p.Deadline).Round(time.Second))
 	} else {
 		fmt.Fprintln(io.Out, "No pending confirmation.")
+	}
+	if rec, err := lastDrift(s.host); err != nil {
+		return fail(io, err)
+	} else if rec != nil {
+		fmt.Fprintln(io.Out, describeDrift(rec))
+	} else {
+		fmt.Fprintln(io.Out, "No drift check yet (enable harden-drift.timer).")
 	}
 	runs, err := engine.RunsOf(s.host).List()
 	if err != nil {

@@ -1,0 +1,134 @@
+package cli
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/coreos/go-systemd/v22/journal"
+
+	"harden/agent/engine"
+	"harden/modules/host"
+)
+
+// driftRecord is the last drift check (/var/lib/harden/drift.json).
+type driftRecord struct {
+	Checked   time.Time `json:"checked"`
+	Drift     bool      `json:"drift"`
+	Error     string    `json:"error,omitempty"`
+	Addresses []string  `json:"addresses,omitempty"`
+	Profile   string    `json:"profile"`
+}
+
+func driftPath(h *host.Host) string { return h.Path(filepath.Join(engine.StateDir, "drift.json")) }
+
+// runDrift is what harden-drift.service runs: a plan that changes nothing,
+// logged to the journal with the changed addresses as structured fields,
+// and recorded for `harden status`.
+func runDrift(io IO, args []string) int {
+	var o options
+	fs := newFlagSet(io, "drift", "[flags]",
+		"Check whether the machine still matches the profile (a plan that changes nothing). Logs the\n"+
+			"result to the journal (HARDEN_DRIFT=1, HARDEN_ADDRESSES=...) and records it for `harden status`.\n"+
+			"Exit 0: no drift; 2: drift; 1: the check failed.")
+	o.register(fs, true)
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
+	s, ok := o.load(io)
+	if !ok {
+		return ExitError
+	}
+	e, err := s.engine(o.targets)
+	if err != nil {
+		return fail(io, err)
+	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	rec := driftRecord{Checked: time.Now().UTC(), Profile: s.profile.Source}
+	p, err := e.Plan(ctx)
+	if err != nil {
+		rec.Error = err.Error()
+	} else {
+		rec.Drift, rec.Addresses = !p.Empty(), p.Addresses()
+	}
+	if werr := saveDrift(s.host, rec); werr != nil {
+		s.log.Warn("cannot record the drift check: " + werr.Error())
+	}
+	logDrift(rec)
+	if o.json && p != nil {
+		_ = show(io, true, p)
+	}
+	switch {
+	case err != nil:
+		return fail(io, err)
+	case rec.Drift:
+		fmt.Fprintf(io.Err, "harden: drift: %d changes needed: %s\n", len(rec.Addresses), strings.Join(rec.Addresses, ", "))
+		return ExitChanges
+	}
+	fmt.Fprintln(io.Err, "harden: no drift: the machine matches the profile")
+	return ExitOK
+}
+
+// logDrift sends the result to the journal with structured fields when a
+// journal is there (under systemd), so `journalctl HARDEN_DRIFT=1` finds it.
+func logDrift(rec driftRecord) {
+	if !journal.Enabled() {
+		return
+	}
+	fields := map[string]string{"HARDEN_DRIFT": "0", "HARDEN_PROFILE": rec.Profile}
+	msg, prio := "harden: no drift", journal.PriInfo
+	switch {
+	case rec.Error != "":
+		msg, prio = "harden: drift check failed: "+rec.Error, journal.PriErr
+		fields["HARDEN_ERROR"] = rec.Error
+	case rec.Drift:
+		msg, prio = "harden: drift: "+strings.Join(rec.Addresses, ", "), journal.PriWarning
+		fields["HARDEN_DRIFT"] = "1"
+		fields["HARDEN_ADDRESSES"] = strings.Join(rec.Addresses, " ")
+	}
+	_ = journal.Send(msg, prio, fields)
+}
+
+func saveDrift(h *host.Host, rec driftRecord) error {
+	data, err := json.MarshalIndent(rec, "", "  ")
+	if err != nil {
+		return err
+	}
+	file := driftPath(h)
+	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
+		return err
+	}
+	if err := os.WriteFile(file+".tmp", append(data, '\n'), 0o600); err != nil {
+		return err
+	}
+	return os.Rename(file+".tmp", file)
+}
+
+// lastDrift reads the last drift check, if any.
+func lastDrift(h *host.Host) (*driftRecord, error) {
+	data, err := os.ReadFile(driftPath(h))
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var rec driftRecord
+	return &rec, json.Unmarshal(data, &rec)
+}
+
+func describeDrift(rec *driftRecord) string {
+	when := rec.Checked.Local().Format("2006-01-02 15:04:05 MST")
+	switch {
+	case rec.Error != "":
+		return fmt.Sprintf("Last drift check %s: FAILED: %s", when, rec.Error)
+	case rec.Drift:
+		return fmt.Sprintf("Last drift check %s: DRIFT at %s", when, strings.Join(rec.Addresses, ", "))
+	}
+	return fmt.Sprintf("Last drift check %s: no drift", when)
+}
