@@ -51,7 +51,11 @@ func renderBlock(want map[string][]string) []string {
 func rewriteMain(text string, want map[string][]string) string {
 	lines := removeBlock(splitLines(text))
 	body := disableConflicts(lines, want, false)
-	out := append(renderBlock(want), body...)
+	block := renderBlock(want)
+	if len(block) == 0 && strings.Join(body, "\n") == strings.TrimSuffix(text, "\n") {
+		return text // nothing managed, nothing to give back: keep the file as it is, to the byte
+	}
+	out := append(block, body...)
 	if len(out) == 0 {
 		return ""
 	}

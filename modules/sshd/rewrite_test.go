@@ -44,6 +44,9 @@ func TestRewriteRestoresLinesWhenUnmanaged(t *testing.T) {
 	if rewriteMain(stock, map[string][]string{}) != stock {
 		t.Error("an all-unmanaged profile must leave a stock file untouched")
 	}
+	if noNewline := "UsePAM yes"; rewriteMain(noNewline, map[string][]string{}) != noNewline {
+		t.Error("an all-unmanaged profile must not even add a final newline")
+	}
 	if got := rewriteMain(hardened, map[string][]string{}); got != stock {
 		t.Errorf("an all-unmanaged profile must give back the stock file, got:\n%s", got)
 	}
