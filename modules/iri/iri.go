@@ -155,8 +155,8 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 			c.Settings[e.Key] = e.Value
 		}
 	}
-	c.Owner, _ = d.String("owner", "iri")
-	c.Unit, _ = d.String("unit", "iri.service")
+	c.Owner = d.Optional("owner", "iri")
+	c.Unit = d.Optional("unit", "iri.service")
 	if c.Unit != "" && !unitdropin.ValidUnitName(c.Unit) {
 		d.Add(module.BadValue(d.Range("unit"), "unit", c.Unit, "a systemd service name such as \"iri.service\"", nil))
 	}

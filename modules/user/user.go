@@ -119,7 +119,7 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 		c.Shell, c.CreateShell = "", "/usr/sbin/nologin"
 	}
 	checkAbs(d, "shell", c.Shell)
-	c.DataDir, _ = d.String("data_dir", c.CreateHome)
+	c.DataDir = d.Optional("data_dir", c.CreateHome)
 	checkAbs(d, "data_dir", c.DataDir)
 	c.DataMode = decodeMode(d, "data_mode", "0750")
 

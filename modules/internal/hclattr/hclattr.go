@@ -95,6 +95,16 @@ func (d *Decoder) String(name, def string) (string, Presence) {
 	return v.AsString(), p
 }
 
+// Optional decodes a string attribute whose null means "unmanaged":
+// absent gives def, null gives "".
+func (d *Decoder) Optional(name, def string) string {
+	s, p := d.String(name, def)
+	if p == Null {
+		return ""
+	}
+	return s
+}
+
 // Int decodes a whole-number attribute.
 func (d *Decoder) Int(name string, def int) (int, Presence) {
 	v, p := d.eval(name, cty.Number)
