@@ -66,6 +66,9 @@ func (o *options) machine(io IO) (*session, bool) {
 		fmt.Fprintf(io.Err, "harden: %v\n", err)
 		return nil, false
 	}
+	if o.root == "" {
+		o.root = "/" // verbs without -root (validate, confirm) work on this machine
+	}
 	if _, err := os.Stat(o.root); err != nil {
 		fmt.Fprintf(io.Err, "harden: -root: %v\n", err)
 		return nil, false
