@@ -44,7 +44,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 		}
 	}
 	for _, f := range files {
-		if f.Path == persistPath {
+		if f.Path == m.persistPath {
 			if err := checkRuleset(ctx, h, f.Content); err != nil {
 				return err
 			}
@@ -168,7 +168,7 @@ func checkRuleset(ctx context.Context, h *host.Host, content []byte) error {
 		return fmt.Errorf("firewall: nft not found: install the nftables package: %w", err)
 	}
 	if _, err := h.RunInput(ctx, content, "nft", "-c", "-f", "-"); err != nil {
-		return fmt.Errorf("firewall: check %s: %w", persistPath, err)
+		return fmt.Errorf("firewall: check the ruleset to persist: %w", err)
 	}
 	return nil
 }

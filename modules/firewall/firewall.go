@@ -55,11 +55,15 @@ type Module struct {
 	// through, in the current network namespace by default. Tests point it
 	// at a namespace of their own (SetConn).
 	conn func() (*nftables.Conn, error)
+	// persistPath and confPath are the files nftables.service loads; tests
+	// on an online host move them under a temp dir.
+	persistPath, confPath string
 }
 
 // New returns a module with the default config.
 func New() *Module {
-	return &Module{cfg: defaultConfig(), conn: func() (*nftables.Conn, error) { return nftables.New() }}
+	return &Module{cfg: defaultConfig(), conn: func() (*nftables.Conn, error) { return nftables.New() },
+		persistPath: persistPath, confPath: confPath}
 }
 
 // SetConn replaces how the module reaches nftables (a network namespace
@@ -179,10 +183,10 @@ type State struct {
 func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	st := &State{Offline: h.Offline(), SSHPort: sshServerPort(h.Getenv("SSH_CONNECTION"))}
 	var err error
-	if st.File, err = h.ReadFile(persistPath); err == nil {
+	if st.File, err = h.ReadFile(m.persistPath); err == nil {
 		st.FileExists = true
 	}
-	if st.Conf, err = h.ReadFile(confPath); err == nil {
+	if st.Conf, err = h.ReadFile(m.confPath); err == nil {
 		st.ConfExists = true
 	}
 	if st.Enabled, err = h.Systemd().IsEnabled(ctx, serviceName); err != nil {

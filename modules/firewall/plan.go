@@ -66,10 +66,10 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	}
 	file := []byte(renderFile(desired))
 	if !st.FileExists || string(st.File) != string(file) {
-		p.Changes = append(p.Changes, fileChangeOf(persistPath, st.File, st.FileExists, file, 0o644))
+		p.Changes = append(p.Changes, fileChangeOf(m.persistPath, st.File, st.FileExists, file, 0o644))
 	}
-	if conf, changed := confWithInclude(st.Conf, st.ConfExists); changed {
-		p.Changes = append(p.Changes, fileChangeOf(confPath, st.Conf, st.ConfExists, []byte(conf), 0o755))
+	if conf, changed := confWithInclude(st.Conf, st.ConfExists, m.persistPath); changed {
+		p.Changes = append(p.Changes, fileChangeOf(m.confPath, st.Conf, st.ConfExists, []byte(conf), 0o755))
 	}
 	if !st.Enabled {
 		p.Changes = append(p.Changes, module.Change{Module: "firewall",
@@ -117,7 +117,7 @@ delete table %s
 // confWithInclude returns nftables.conf with an include of the persisted
 // file, and whether that changed anything. An include that already covers
 // the file (also by a glob such as /etc/nftables.d/*.nft) is enough.
-func confWithInclude(conf []byte, exists bool) (string, bool) {
+func confWithInclude(conf []byte, exists bool, persistPath string) (string, bool) {
 	line := fmt.Sprintf("include %q", persistPath)
 	if !exists {
 		return "#!/usr/sbin/nft -f\n\n" + line + "\n", true
