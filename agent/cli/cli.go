@@ -143,6 +143,10 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runVersion(io IO, args []string) int {
+	fs := newFlagSet(io, "version", "", "Print harden's version.")
+	if code, ok := parseFlags(fs, io, args); !ok {
+		return code
+	}
 	fmt.Fprintf(io.Out, "harden %s\n", version())
 	return ExitOK
 }
