@@ -104,7 +104,7 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 		}
 		p.Changes = append(p.Changes, ch)
 	}
-	if running && !restart && (processLow || dropInChanged || pending) {
+	if running && !restart && processLow {
 		p.Warnings = append(p.Warnings, fmt.Sprintf(
 			"%s (pid %d) runs with %s open files; it gets %d at its next restart (restart = false)",
 			c.Unit, l.MainPID, limitString(l.ProcSoft), target))

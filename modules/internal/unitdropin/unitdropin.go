@@ -24,6 +24,9 @@ func Render(owner string, opts []*unit.UnitOption) []byte {
 	fmt.Fprintf(&b, "# Managed by harden (%s). Local changes are overwritten by the next apply.\n", owner)
 	body, _ := io.ReadAll(unit.Serialize(opts)) // reading from memory cannot fail
 	b.Write(body)
+	if !bytes.HasSuffix(body, []byte("\n")) {
+		b.WriteByte('\n')
+	}
 	return b.Bytes()
 }
 
