@@ -1,0 +1,292 @@
+package haproxy
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+
+	"harden/modules/internal/hclattr"
+	"harden/modules/module"
+)
+
+// Settings is everything the rendered haproxy.cfg depends on. The profile
+// sets the policy part; the process part (paths, user, log target) is fixed
+// for a real machine and only changed by tests that run HAProxy themselves.
+type Settings struct {
+	// Addresses and Port are where the public API listens.
+	Addresses []string
+	Port      int
+	// Node is the IRI API behind the proxy (host:port, loopback).
+	Node string
+
+	// AllowedCommands reach the node; everything else gets 403.
+	AllowedCommands []string
+	// LimitedCommands are the node's REMOTE_LIMIT_API: denied with their
+	// own verdict in the log. Behind the proxy every call reaches the node
+	// from loopback, where IRI no longer applies its own limit.
+	LimitedCommands []string
+	// HeavyCommands go to a backend with a tiny maxconn.
+	HeavyCommands []string
+
+	MaxBodyBytes           int
+	StrictJSON             bool
+	RequireAPIVersion      bool
+	RequireJSONContentType bool
+	CORS                   bool
+
+	// Per client address; 0 turns a limit off. TrustedAddresses (IPs or
+	// CIDR prefixes) are exempt.
+	MaxConnPerIP     int
+	MaxRequestsPerIP int
+	RatePeriod       time.Duration
+	TrustedAddresses []string
+
+	NodeMaxConn       int
+	NodeTimeout       time.Duration
+	NodeQueueTimeout  time.Duration
+	HeavyMaxConn      int
+	HeavyTimeout      time.Duration
+	HeavyQueueTimeout time.Duration
+	PoWMaxConn        int
+	PoWTimeout        time.Duration
+	PoWQueueTimeout   time.Duration
+
+	ClientTimeout      time.Duration
+	HTTPRequestTimeout time.Duration
+	KeepAliveTimeout   time.Duration
+	ConnectTimeout     time.Duration
+	MaxConn            int
+
+	// Log is "stdout" (the journal, through the systemd unit) or a syslog
+	// target such as "/dev/log".
+	Log string
+
+	// Process placement: fixed on a machine, overridden by tests.
+	AdminSocket string
+	Chroot      string
+	User, Group string
+}
+
+// IRI gives up a tip-selection walk after TIP_SELECTION_TIMEOUT_SEC (60 s by
+// default): its worst computation on the heavy path.
+const iriTipSelectionTimeout = 60 * time.Second
+
+// DefaultSettings are the safe defaults a bare `haproxy {}` block gets.
+func DefaultSettings() Settings {
+	return Settings{
+		Addresses:              []string{"0.0.0.0"},
+		Port:                   14267,
+		Node:                   "127.0.0.1:14265",
+		AllowedCommands:        append([]string(nil), readOnlyCommands...),
+		LimitedCommands:        append([]string(nil), defaultRemoteLimitAPI...),
+		HeavyCommands:          []string{"getTransactionsToApprove"},
+		MaxBodyBytes:           64 << 10,
+		StrictJSON:             true,
+		RequireAPIVersion:      true,
+		RequireJSONContentType: true,
+		CORS:                   true,
+		MaxConnPerIP:           20,
+		MaxRequestsPerIP:       100,
+		RatePeriod:             10 * time.Second,
+		NodeMaxConn:            8,
+		NodeTimeout:            60 * time.Second,
+		NodeQueueTimeout:       5 * time.Second,
+		HeavyMaxConn:           1,
+		HeavyTimeout:           iriTipSelectionTimeout + 30*time.Second,
+		HeavyQueueTimeout:      2 * time.Second,
+		PoWMaxConn:             1,
+		PoWTimeout:             5 * time.Minute,
+		PoWQueueTimeout:        2 * time.Second,
+		ClientTimeout:          30 * time.Second,
+		HTTPRequestTimeout:     10 * time.Second,
+		KeepAliveTimeout:       5 * time.Second,
+		ConnectTimeout:         5 * time.Second,
+		MaxConn:                2000,
+		Log:                    "stdout",
+		AdminSocket:            "/run/haproxy/admin.sock",
+		Chroot:                 "/var/lib/haproxy",
+		User:                   "haproxy",
+		Group:                  "haproxy",
+	}
+}
+
+// attributes the haproxy block accepts.
+var attributes = []string{
+	"addresses", "port", "node", "allowed_commands", "heavy_commands",
+	"max_body_bytes", "strict_json", "require_api_version", "require_json_content_type", "cors",
+	"max_conn_per_ip", "max_requests_per_ip", "rate_period", "trusted_addresses",
+	"node_maxconn", "node_timeout", "node_queue_timeout",
+	"heavy_maxconn", "heavy_timeout", "heavy_queue_timeout",
+	"pow_maxconn", "pow_timeout", "pow_queue_timeout",
+	"client_timeout", "http_request_timeout", "keepalive_timeout", "connect_timeout",
+	"maxconn", "log",
+}
+
+// decoded remembers what the profile set explicitly, for Link.
+type decoded struct {
+	nodeSet, allowedSet bool
+	allowedRange        hcl.Range
+}
+
+func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, hcl.Diagnostics) {
+	s := DefaultSettings()
+	var dec decoded
+	d := hclattr.New(block, ctx, attributes...)
+
+	if elems, p := d.StringList("addresses"); p == hclattr.Set {
+		s.Addresses = nil
+		for _, e := range elems {
+			if _, err := netip.ParseAddr(e.Value); err != nil {
+				d.Error(e.Range, "Invalid value for addresses", fmt.Sprintf("addresses: %q is not an IP address.", e.Value))
+				continue
+			}
+			s.Addresses = append(s.Addresses, e.Value)
+		}
+		if len(elems) == 0 {
+			d.Error(d.Range("addresses"), "Invalid value for addresses", "addresses: at least one address is needed.")
+		}
+	}
+	s.Port = port(d, "port", s.Port)
+	if node, p := d.String("node", s.Node); p == hclattr.Set {
+		dec.nodeSet = true
+		host, portStr, err := net.SplitHostPort(node)
+		n, perr := strconv.Atoi(portStr)
+		if err != nil || perr != nil || n < 1 || n > 65535 || host == "" {
+			d.Error(d.Range("node"), "Invalid value for node", fmt.Sprintf("node: %q is not host:port.", node))
+		} else {
+			s.Node = node
+		}
+	}
+	if elems, p := d.StringList("allowed_commands"); p == hclattr.Set {
+		dec.allowedSet, dec.allowedRange = true, d.Range("allowed_commands")
+		s.AllowedCommands = commands(d, "allowed_commands", elems)
+		// Without an iri block to say otherwise, a command the profile allows
+		// explicitly is no longer in the proxy's denied list.
+		var limited []string
+		for _, c := range s.LimitedCommands {
+			if !contains(s.AllowedCommands, c) {
+				limited = append(limited, c)
+			}
+		}
+		s.LimitedCommands = limited
+	}
+	if elems, p := d.StringList("heavy_commands"); p == hclattr.Set {
+		s.HeavyCommands = commands(d, "heavy_commands", elems)
+		for _, e := range elems {
+			if e.Value == powCommand {
+				d.Error(e.Range, "Invalid value for heavy_commands",
+					"heavy_commands: attachToTangle has its own backend (pow_maxconn); leave it out here.")
+			}
+		}
+	}
+	s.MaxBodyBytes = positive(d, "max_body_bytes", s.MaxBodyBytes, 1<<20)
+	s.StrictJSON = d.Bool("strict_json", s.StrictJSON)
+	s.RequireAPIVersion = d.Bool("require_api_version", s.RequireAPIVersion)
+	s.RequireJSONContentType = d.Bool("require_json_content_type", s.RequireJSONContentType)
+	s.CORS = d.Bool("cors", s.CORS)
+	s.MaxConnPerIP = nonNegative(d, "max_conn_per_ip", s.MaxConnPerIP)
+	s.MaxRequestsPerIP = nonNegative(d, "max_requests_per_ip", s.MaxRequestsPerIP)
+	s.RatePeriod = duration(d, "rate_period", s.RatePeriod)
+	if elems, p := d.StringList("trusted_addresses"); p == hclattr.Set {
+		s.TrustedAddresses = nil
+		for _, e := range elems {
+			if !validAddressOrPrefix(e.Value) {
+				d.Error(e.Range, "Invalid value for trusted_addresses",
+					fmt.Sprintf("trusted_addresses: %q is neither an IP address nor a CIDR prefix.", e.Value))
+				continue
+			}
+			s.TrustedAddresses = append(s.TrustedAddresses, e.Value)
+		}
+	}
+	s.NodeMaxConn = positive(d, "node_maxconn", s.NodeMaxConn, 10000)
+	s.NodeTimeout = duration(d, "node_timeout", s.NodeTimeout)
+	s.NodeQueueTimeout = duration(d, "node_queue_timeout", s.NodeQueueTimeout)
+	s.HeavyMaxConn = positive(d, "heavy_maxconn", s.HeavyMaxConn, 10000)
+	s.HeavyTimeout = duration(d, "heavy_timeout", s.HeavyTimeout)
+	s.HeavyQueueTimeout = duration(d, "heavy_queue_timeout", s.HeavyQueueTimeout)
+	s.PoWMaxConn = positive(d, "pow_maxconn", s.PoWMaxConn, 10000)
+	s.PoWTimeout = duration(d, "pow_timeout", s.PoWTimeout)
+	s.PoWQueueTimeout = duration(d, "pow_queue_timeout", s.PoWQueueTimeout)
+	s.ClientTimeout = duration(d, "client_timeout", s.ClientTimeout)
+	s.HTTPRequestTimeout = duration(d, "http_request_timeout", s.HTTPRequestTimeout)
+	s.KeepAliveTimeout = duration(d, "keepalive_timeout", s.KeepAliveTimeout)
+	s.ConnectTimeout = duration(d, "connect_timeout", s.ConnectTimeout)
+	s.MaxConn = positive(d, "maxconn", s.MaxConn, 1000000)
+	if v, p := d.String("log", s.Log); p == hclattr.Set {
+		if v == "" || strings.ContainsAny(v, " \t\n#'\"") {
+			d.Error(d.Range("log"), "Invalid value for log",
+				fmt.Sprintf("log: %q is not a log target; expected \"stdout\", a socket path or host:port.", v))
+		} else {
+			s.Log = v
+		}
+	}
+	return s, dec, d.Diags
+}
+
+func commands(d *hclattr.Decoder, name string, elems []hclattr.Elem) []string {
+	out := []string{}
+	for _, e := range elems {
+		if !contains(knownCommands, e.Value) {
+			d.Add(module.BadValue(e.Range, name, e.Value, "an IRI API command", knownCommands))
+			continue
+		}
+		if !contains(out, e.Value) {
+			out = append(out, e.Value)
+		}
+	}
+	return out
+}
+
+func port(d *hclattr.Decoder, name string, def int) int {
+	n, p := d.Int(name, def)
+	if p == hclattr.Set && (n < 1 || n > 65535) {
+		d.Error(d.Range(name), "Invalid value for "+name, fmt.Sprintf("%s: %d is not a TCP port (1-65535).", name, n))
+		return def
+	}
+	return n
+}
+
+func positive(d *hclattr.Decoder, name string, def, max int) int {
+	n, p := d.Int(name, def)
+	if p == hclattr.Set && (n < 1 || n > max) {
+		d.Error(d.Range(name), "Invalid value for "+name, fmt.Sprintf("%s: %d is out of range (1-%d).", name, n, max))
+		return def
+	}
+	return n
+}
+
+func nonNegative(d *hclattr.Decoder, name string, def int) int {
+	n, p := d.Int(name, def)
+	if p == hclattr.Set && n < 0 {
+		d.Error(d.Range(name), "Invalid value for "+name, fmt.Sprintf("%s: %d is negative; 0 turns the limit off.", name, n))
+		return def
+	}
+	return n
+}
+
+func duration(d *hclattr.Decoder, name string, def time.Duration) time.Duration {
+	v, p := d.String(name, "")
+	if p != hclattr.Set {
+		return def
+	}
+	dur, err := time.ParseDuration(v)
+	if err != nil || dur < time.Millisecond {
+		d.Error(d.Range(name), "Invalid value for "+name,
+			fmt.Sprintf("%s: %q is not a duration of at least 1ms (such as \"10s\", \"500ms\", \"2m\").", name, v))
+		return def
+	}
+	return dur
+}
+
+func validAddressOrPrefix(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	return err == nil
+}
