@@ -99,7 +99,7 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 			fmt.Sprintf("user %q: a user name is 1 to 32 characters of a-z, 0-9, _ and -, starting with a letter or _.", c.Name))
 	}
 	c.Group, _ = d.String("group", c.Name)
-	if !nameRE.MatchString(c.Group) || len(c.Group) > 32 {
+	if module.HasAttr(block.Body, "group") && (!nameRE.MatchString(c.Group) || len(c.Group) > 32) {
 		d.Add(module.BadValue(d.Range("group"), "group", c.Group, "a group name (a-z, 0-9, _ and -, starting with a letter or _)", nil))
 	}
 	c.UID = decodeID(d, "uid")
@@ -120,7 +120,9 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 	}
 	checkAbs(d, "shell", c.Shell)
 	c.DataDir = d.Optional("data_dir", c.CreateHome)
-	checkAbs(d, "data_dir", c.DataDir)
+	if module.HasAttr(block.Body, "data_dir") { // else it is home, checked above
+		checkAbs(d, "data_dir", c.DataDir)
+	}
 	c.DataMode = decodeMode(d, "data_mode", "0750")
 
 	c.Unit, _ = d.String("unit", "")

@@ -1,0 +1,300 @@
+package user
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"harden/modules/host"
+	"harden/modules/host/hosttest"
+	"harden/modules/internal/accounts"
+	"harden/modules/internal/unitdropin"
+	"harden/modules/module"
+	"harden/modules/module/moduletest"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files in testdata/")
+
+func decode(t *testing.T, src string) *Module {
+	t.Helper()
+	m := &Module{}
+	moduletest.MustDecode(t, m, src)
+	return m
+}
+
+func TestDecodeDiagnostics(t *testing.T) {
+	tests := []struct {
+		name, src, detail string
+		line, col         int
+	}{
+		{"bad name", "user \"Iri\" {}", `user "Iri": a user name is 1 to 32 characters of a-z, 0-9, _ and -, starting with a letter or _.`, 1, 6},
+		{"uid zero", "user \"iri\" {\n  uid = 0\n}", `uid: "0" is not valid; expected a number from 1 to 65533 (0 is root, 65534 is nobody).`, 2, 9},
+		{"gid nobody", "user \"iri\" {\n  gid = 65534\n}", `gid: "65534" is not valid; expected a number from 1 to 65533 (0 is root, 65534 is nobody).`, 2, 9},
+		{"world-writable data", "user \"iri\" {\n  data_mode = \"0777\"\n}", `data_mode: "0777" is not valid; expected a mode without write permission for others.`, 2, 15},
+		{"not octal", "user \"iri\" {\n  data_mode = \"750x\"\n}", `data_mode: "750x" is not valid; expected an octal permission mode such as "0750".`, 2, 15},
+		{"relative home", "user \"iri\" {\n  home = \"var/lib/iri\"\n}", `home: "var/lib/iri" is not valid; expected an absolute, clean path.`, 2, 10},
+		{"unit without suffix", "user \"iri\" {\n  unit = \"iri\"\n}", `unit: "iri" is not valid; expected a systemd unit name such as "iri.service".`, 2, 10},
+		{"run as user without unit", "user \"iri\" {\n  run_unit_as_user = true\n}", `run_unit_as_user: set unit (the node's systemd unit, such as "iri.service") to run it as this user.`, 2, 22},
+		{"data under /home with sandbox", "user \"iri\" {\n  data_dir = \"/home/iri\"\n  unit = \"iri.service\"\n  run_unit_as_user = true\n}",
+			`data_dir: "/home/iri" is not valid; expected a directory outside /home and /root (the drop-in sets ProtectHome=yes, which hides them from the node).`, 2, 14},
+		{"unknown attribute", "user \"iri\" {\n  shel = \"/bin/sh\"\n}", `An argument named "shel" is not expected here. Did you mean "shell"?`, 2, 3},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			diags := moduletest.Decode(t, &Module{}, tt.src, nil)
+			if len(diags) != 1 {
+				t.Fatalf("want one diagnostic, got %v", diags)
+			}
+			d := diags[0]
+			if d.Detail != tt.detail {
+				t.Errorf("detail:\n got %q\nwant %q", d.Detail, tt.detail)
+			}
+			if d.Subject == nil || d.Subject.Start.Line != tt.line || d.Subject.Start.Column != tt.col {
+				t.Errorf("position = %v, want %d,%d", d.Subject, tt.line, tt.col)
+			}
+		})
+	}
+}
+
+func TestDecodeDefaults(t *testing.T) {
+	m := decode(t, "user \"iri\" {}")
+	want := Config{Name: "iri", Group: "iri", UID: -1, GID: -1, Home: "/var/lib/iri", Shell: "/usr/sbin/nologin",
+		CreateHome: "/var/lib/iri", CreateShell: "/usr/sbin/nologin", DataDir: "/var/lib/iri", DataMode: 0o750}
+	if m.cfg != want || m.Name() != "user.iri" {
+		t.Errorf("defaults %+v", m.cfg)
+	}
+	m = decode(t, "user \"iri\" {\n  shell = null\n  home = null\n  data_dir = null\n}")
+	if m.cfg.Shell != "" || m.cfg.Home != "" || m.cfg.DataDir != "" || m.cfg.CreateHome != "/var/lib/iri" || m.cfg.CreateShell != "/usr/sbin/nologin" {
+		t.Errorf("null did not unmanage: %+v", m.cfg)
+	}
+}
+
+const (
+	basePasswd = "root:x:0:0:root:/root:/bin/bash\n_apt:x:42:65534::/nonexistent:/usr/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin\n"
+	baseGroup  = "root:x:0:\nadm:x:4:\nnogroup:x:65534:\n"
+	baseShadow = "root:$y$j9T$abc:19000:0:99999:7:::\nnobody:*:19000:0:99999:7:::\n"
+)
+
+func db(t *testing.T, passwd, group, shadow string) *accounts.DB {
+	t.Helper()
+	files := map[string]string{"/etc/passwd": basePasswd + passwd, "/etc/group": baseGroup + group, "/etc/shadow": baseShadow + shadow}
+	d, err := accounts.Read(func(p string) ([]byte, error) { return []byte(files[p]), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func TestPlan(t *testing.T) {
+	iriUser := "iri:x:990:990::/var/lib/iri:/usr/sbin/nologin\n"
+	iriGroup := "iri:x:990:\n"
+	iriShadow := "iri:!:19000::::::\n"
+	dir := &host.FileMeta{Mode: 0o750, UID: 990, GID: 990}
+	tests := []struct {
+		name                  string
+		src                   string
+		passwd, group, shadow string
+		dir                   *host.FileMeta
+		dropIn                string
+		active                string
+		want                  []string // "address action field,field"
+		err                   string
+	}{
+		{name: "fresh machine", want: []string{
+			"user.iri.group[iri] create gid", "user.iri.account[iri] create uid,group,home,shell,password", "user.iri.dir[/var/lib/iri] create owner,mode"}},
+		{name: "converged", passwd: iriUser, group: iriGroup, shadow: iriShadow, dir: dir},
+		{name: "existing group is reused", group: iriGroup, want: []string{
+			"user.iri.account[iri] create uid,group,home,shell,password", "user.iri.dir[/var/lib/iri] create owner,mode"}},
+		{name: "shell and home differ: update, not recreate", passwd: "iri:x:990:990::/home/iri:/bin/bash\n", group: iriGroup, shadow: iriShadow, dir: dir,
+			want: []string{"user.iri.account[iri] update home,shell"}},
+		{name: "unmanaged shell is left alone", src: "user \"iri\" {\n  shell = null\n}", passwd: "iri:x:990:990::/var/lib/iri:/bin/bash\n",
+			group: iriGroup, shadow: iriShadow, dir: dir},
+		{name: "usable password gets locked", passwd: iriUser, group: iriGroup, shadow: "iri:$y$j9T$hash:19000::::::\n", dir: dir,
+			want: []string{"user.iri.account[iri] update password"}},
+		{name: "other primary group", passwd: "iri:x:990:0::/var/lib/iri:/usr/sbin/nologin\n", group: iriGroup, shadow: iriShadow, dir: dir,
+			want: []string{"user.iri.account[iri] update group"}},
+		{name: "data dir owned by root, loose mode", passwd: iriUser, group: iriGroup, shadow: iriShadow, dir: &host.FileMeta{Mode: 0o755},
+			want: []string{"user.iri.dir[/var/lib/iri] update owner,mode"}},
+		{name: "uid collision", src: "user \"iri\" {\n  uid = 42\n}",
+			err: "user.iri: uid 42 for user iri is already taken by user _apt: choose another uid or drop uid from the profile"},
+		{name: "gid collision", src: "user \"iri\" {\n  gid = 4\n}",
+			err: "user.iri: gid 4 for group iri is already taken by group adm: choose another gid or drop gid from the profile"},
+		{name: "existing user with another uid", src: "user \"iri\" {\n  uid = 991\n}", passwd: iriUser, group: iriGroup, shadow: iriShadow, dir: dir,
+			err: "user.iri: user iri exists with uid 990 but the profile asks for uid 991; harden does not renumber accounts (files keep the old uid): change it by hand or drop uid from the profile"},
+		{name: "drop-in created", src: sandboxed, passwd: iriUser, group: iriGroup, shadow: iriShadow, dir: dir,
+			want: []string{"user.iri.file[/etc/systemd/system/iri.service.d/harden-user.conf] create"}},
+		{name: "drop-in removed when turned off", src: "user \"iri\" {\n  unit = \"iri.service\"\n}", passwd: iriUser, group: iriGroup, shadow: iriShadow, dir: dir,
+			dropIn: "[Service]\nUser=iri\n", want: []string{"user.iri.file[/etc/systemd/system/iri.service.d/harden-user.conf] delete"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			src := tt.src
+			if src == "" {
+				src = "user \"iri\" {}"
+			}
+			m := decode(t, src)
+			st := &State{DB: db(t, tt.passwd, tt.group, tt.shadow), DataDir: tt.dir, UnitActive: tt.active}
+			if tt.dropIn != "" {
+				st.DropIn = []byte(tt.dropIn)
+			}
+			p, err := m.Plan(st)
+			if tt.err != "" {
+				if err == nil || err.Error() != tt.err {
+					t.Fatalf("err = %v\nwant %s", err, tt.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, ch := range p.Changes {
+				var names []string
+				for _, f := range ch.Fields {
+					names = append(names, f.Name)
+				}
+				got = append(got, strings.TrimSpace(ch.Address+" "+string(ch.Action)+" "+strings.Join(names, ",")))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("changes:\n got %q\nwant %q", got, tt.want)
+			}
+		})
+	}
+}
+
+const sandboxed = "user \"iri\" {\n  unit = \"iri.service\"\n  run_unit_as_user = true\n  restart = true\n}"
+
+func TestPlanDropInEffects(t *testing.T) {
+	m := decode(t, sandboxed)
+	base := func() *State {
+		return &State{DB: db(t, "iri:x:990:990::/var/lib/iri:/usr/sbin/nologin\n", "iri:x:990:\n", "iri:!:1::::::\n"),
+			DataDir: &host.FileMeta{Mode: 0o750, UID: 990, GID: 990}}
+	}
+	st := base()
+	st.UnitActive = "active"
+	p, _ := m.Plan(st)
+	if len(p.Changes) != 1 || !slices.Equal(p.Changes[0].Effects, []string{"daemon-reload", "restart iri.service"}) {
+		t.Errorf("running unit, restart allowed: %+v", p.Changes)
+	}
+	st.Offline = true
+	p, _ = m.Plan(st)
+	if !slices.Equal(p.Changes[0].Effects, []string{"daemon-reload"}) || len(p.Notes) != 1 {
+		t.Errorf("offline: %+v %q", p.Changes[0].Effects, p.Notes)
+	}
+	noRestart := decode(t, strings.Replace(sandboxed, "restart = true", "restart = false", 1))
+	st = base()
+	st.UnitActive = "active"
+	p, _ = noRestart.Plan(st)
+	if !slices.Equal(p.Changes[0].Effects, []string{"daemon-reload"}) || len(p.Changes[0].Warnings) != 1 {
+		t.Errorf("restart = false: %+v", p.Changes[0])
+	}
+	st = base()
+	st.DropIn = m.cfg.DropIn()
+	if p, _ = m.Plan(st); !p.Empty() {
+		t.Errorf("drop-in in place, plan %+v", p.Changes)
+	}
+	st.ForeignEntries = 3
+	if p, _ = m.Plan(st); len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "3 entries directly under /var/lib/iri are not owned by iri") {
+		t.Errorf("foreign entries: %q", p.Warnings)
+	}
+}
+
+func TestDropInGolden(t *testing.T) {
+	got := decode(t, sandboxed).cfg.DropIn()
+	path := filepath.Join("testdata", "harden-user.conf.golden")
+	if *update {
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != string(want) {
+		t.Errorf("drop-in differs:\n%s", got)
+	}
+	opts, err := unitdropin.Parse(got)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{"User": "iri", "Group": "iri", "ProtectSystem": "full", "NoNewPrivileges": "yes"} {
+		if v, _ := unitdropin.Value(opts, "Service", name); v != want {
+			t.Errorf("%s=%q, want %q", name, v, want)
+		}
+	}
+}
+
+// TestApplyFilesAndUndo applies the host-side part (data directory and
+// drop-in) for an account that already exists; creating accounts needs
+// useradd as root and lives in the root tier.
+func TestApplyFilesAndUndo(t *testing.T) {
+	ctx := context.Background()
+	h, sd := hosttest.New(t)
+	for p, data := range map[string]string{
+		"/etc/passwd": basePasswd + "iri:x:990:990::/var/lib/iri:/usr/sbin/nologin\n",
+		"/etc/group":  baseGroup + "iri:x:990:\n",
+		"/etc/shadow": baseShadow + "iri:!:1::::::\n",
+	} {
+		os.MkdirAll(filepath.Dir(h.Path(p)), 0o755)
+		if err := os.WriteFile(h.Path(p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	m := decode(t, sandboxed)
+	st, err := m.Read(ctx, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(st)
+	if err != nil || len(p.Changes) != 2 {
+		t.Fatalf("plan %v: %+v", err, p.Changes)
+	}
+	if err := m.Apply(ctx, h, p); err != nil {
+		t.Fatal(err)
+	}
+	meta, err := h.Meta("/var/lib/iri")
+	if err != nil || meta.Mode != 0o750 {
+		t.Fatalf("data dir %+v %v", meta, err)
+	}
+	if os.Geteuid() == 0 && (meta.UID != 990 || meta.GID != 990) {
+		t.Errorf("data dir owner %d:%d", meta.UID, meta.GID)
+	}
+	if !slices.Equal(sd.Jobs, []string{"daemon-reload"}) {
+		t.Errorf("jobs %v (offline: no restart)", sd.Jobs)
+	}
+	if os.Geteuid() == 0 {
+		st2, _ := m.Read(ctx, h)
+		if p2, _ := m.Plan(st2); !p2.Empty() {
+			t.Errorf("second plan %+v", p2.Changes)
+		}
+	}
+	if err := h.Undo(ctx, h.Journal(), nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range []string{"/var/lib/iri", unitdropin.Path("iri.service", DropInName), "/etc/systemd/system/iri.service.d"} {
+		if h.Exists(p) {
+			t.Errorf("undo left %s", p)
+		}
+	}
+}
+
+func TestUndoDataRoundTrip(t *testing.T) {
+	in := undoData{Op: opUserdel, Name: "iri", KeepGroup: &accounts.Group{Name: "iri", GID: 990}}
+	raw, _ := json.Marshal(in)
+	var out undoData
+	if err := json.Unmarshal(raw, &out); err != nil || out.Op != in.Op || *out.KeepGroup != *in.KeepGroup {
+		t.Errorf("round trip %s → %+v", raw, out)
+	}
+	err := (&Module{}).Undo(context.Background(), host.New(host.Options{Root: t.TempDir()}), json.RawMessage(`{"op":"chown"}`))
+	if err == nil {
+		t.Error("unknown undo op accepted")
+	}
+}
+
+var _ module.Undoer = (*Module)(nil)
