@@ -45,7 +45,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 	}
 	for _, f := range files {
 		if f.Path == m.persistPath {
-			if err := checkRuleset(ctx, h, f.Content); err != nil {
+			if err := m.check(ctx, h, f.Content); err != nil {
 				return err
 			}
 		}

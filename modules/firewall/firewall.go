@@ -8,7 +8,7 @@
 //
 //	firewall {
 //	  table                      = "inet harden"
-//	  ssh_ports                  = [22]         # only without an sshd block: sshd's ports are used
+//	  ssh_ports                  = [22]         # when the sshd block sets its ports, those are used
 //	  ssh_rate_limit             = "6/minute"   # new SSH connections per source
 //	  ssh_max_connections        = 8            # concurrent SSH connections per source
 //	  gossip_tcp_port            = 15600        # IRI 1.8 neighbours
@@ -55,6 +55,8 @@ type Module struct {
 	// through, in the current network namespace by default. Tests point it
 	// at a namespace of their own (SetConn).
 	conn func() (*nftables.Conn, error)
+	// check validates the file to persist (`nft -c`); tests replace it.
+	check func(ctx context.Context, h *host.Host, ruleset []byte) error
 	// persistPath and confPath are the files nftables.service loads; tests
 	// on an online host move them under a temp dir.
 	persistPath, confPath string
@@ -63,7 +65,7 @@ type Module struct {
 // New returns a module with the default config.
 func New() *Module {
 	return &Module{cfg: defaultConfig(), conn: func() (*nftables.Conn, error) { return nftables.New() },
-		persistPath: persistPath, confPath: confPath}
+		check: checkRuleset, persistPath: persistPath, confPath: confPath}
 }
 
 // SetConn replaces how the module reaches nftables (a network namespace
@@ -100,8 +102,10 @@ type publicPorter interface{ PublicPort() int }
 func (m *Module) Link(peers module.Peers) hcl.Diagnostics {
 	var diags hcl.Diagnostics
 	explicit := func(name string) bool { return m.body != nil && module.HasAttr(m.body, name) }
+	// Point at the attribute when the profile sets it, else at the block
+	// (the value came from a default or a peer).
 	rng := func(name string) *hcl.Range {
-		if m.body == nil {
+		if !explicit(name) {
 			return m.block.Ptr()
 		}
 		return module.AttrRange(m.body, name).Ptr()
@@ -112,13 +116,16 @@ func (m *Module) Link(peers module.Peers) hcl.Diagnostics {
 			return append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "sshd module has no Ports()",
 				Detail: "firewall: the sshd module does not tell its ports; this is a bug in harden.", Subject: m.block.Ptr()})
 		}
-		ports := sp.Ports()
-		if explicit("ssh_ports") && !slices.Equal(ports, m.cfg.SSHPorts) {
-			diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "ssh_ports conflicts with the sshd block",
-				Detail: fmt.Sprintf("ssh_ports: the sshd block is managed and listens on %v; remove ssh_ports "+
-					"from the firewall block: it follows sshd's ports.", ports), Subject: rng("ssh_ports")})
+		// An sshd block that leaves the port unmanaged tells none: the
+		// firewall's own ssh_ports (default 22) stand.
+		if ports := sp.Ports(); len(ports) > 0 {
+			if explicit("ssh_ports") && !slices.Equal(ports, m.cfg.SSHPorts) {
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "ssh_ports conflicts with the sshd block",
+					Detail: fmt.Sprintf("ssh_ports: the sshd block is managed and listens on %v; remove ssh_ports "+
+						"from the firewall block: it follows sshd's ports.", ports), Subject: rng("ssh_ports")})
+			}
+			m.cfg.SSHPorts = ports
 		}
-		m.cfg.SSHPorts = ports
 	}
 	if peer, ok := peers.Lookup("haproxy"); ok {
 		if pp, ok := peer.(publicPorter); ok {

@@ -1,0 +1,160 @@
+package firewall
+
+import (
+	"flag"
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/nftables/expr"
+
+	"harden/modules/module/moduletest"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// Profiles whose tables are pinned in testdata/<name>.nft (the persisted
+// file, which holds the table's text form).
+var goldenProfiles = map[string]string{
+	"default":         `firewall {}`,
+	"iri-node":        `firewall { public_api_port = null }`,
+	"iri-public-node": `firewall { public_api_max_connections = 32 }`,
+	"cis-output-drop": "firewall {\n output_policy = \"drop\"\n gossip_udp_port = 14600\n allow_tcp_ports = [8080]\n}",
+	"no-meters": "firewall {\n ssh_ports = [22, 2222]\n ssh_rate_limit = null\n ssh_max_connections = null\n" +
+		" gossip_tcp_port = null\n public_api_port = null\n}",
+}
+
+func goldenTable(t *testing.T, src string) *Table {
+	t.Helper()
+	m := New()
+	moduletest.MustDecode(t, m, src)
+	if diags := m.Link(peers{}); diags.HasErrors() {
+		t.Fatal(diags.Error())
+	}
+	return m.Desired()
+}
+
+func TestBuildGolden(t *testing.T) {
+	for name, src := range goldenProfiles {
+		t.Run(name, func(t *testing.T) {
+			got := renderFile(goldenTable(t, src))
+			path := filepath.Join("testdata", name+".nft")
+			if *update {
+				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+			want, err := os.ReadFile(path)
+			if err != nil {
+				t.Fatalf("%v (run go test ./modules/firewall -update)", err)
+			}
+			if got != string(want) {
+				t.Errorf("%s differs:\n%s", path, got)
+			}
+		})
+	}
+}
+
+// The shape every profile must keep whatever the settings.
+func TestBuildInvariants(t *testing.T) {
+	for name, src := range goldenProfiles {
+		tbl := goldenTable(t, src)
+		in := tbl.Chain("input")
+		if in == nil || in.Policy != "drop" || tbl.Chain("forward").Policy != "drop" {
+			t.Fatalf("%s: input and forward must drop by default", name)
+		}
+		if in.Rules[0].String() != `iif "lo" accept` {
+			t.Errorf("%s: loopback is not accepted first: %s", name, in.Rules[0])
+		}
+		if tbl.acceptsTCP(NodeAPIPort) {
+			t.Errorf("%s: node API port %d open", name, NodeAPIPort)
+		}
+		text := tbl.String()
+		if strings.Contains(text, "dport 14265") {
+			t.Errorf("%s: a rule mentions 14265", name)
+		}
+	}
+	if !goldenTable(t, goldenProfiles["default"]).acceptsTCP(14267) {
+		t.Error("default: public API port closed")
+	}
+	if goldenTable(t, goldenProfiles["iri-node"]).acceptsTCP(14267) {
+		t.Error("iri-node: public API port open")
+	}
+}
+
+// Model → expressions → model gives the same rules, and the text form
+// parses back to the same model.
+func TestCompileDecompileRoundTrip(t *testing.T) {
+	for name, src := range goldenProfiles {
+		tbl := goldenTable(t, src)
+		for _, c := range tbl.Chains {
+			for _, r := range c.Rules {
+				exprs, err := compileRule(r, nil)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				if back := decompileRule(exprs); !reflect.DeepEqual(back, r) {
+					t.Errorf("%s chain %s:\n got %s\nwant %s", name, c.Name, back, r)
+				}
+			}
+		}
+		parsed, err := ParseTable(renderFile(tbl))
+		if err != nil {
+			t.Fatalf("%s: parse: %v", name, err)
+		}
+		if !reflect.DeepEqual(parsed, tbl) {
+			t.Errorf("%s: parsed table differs:\n%s", name, parsed)
+		}
+	}
+}
+
+func TestDecompileUnmodelled(t *testing.T) {
+	// `meta l4proto tcp masquerade`-like: a match harden knows, then one it
+	// does not; and a counter carrying values (which do not matter).
+	exprs := []expr.Any{
+		&expr.Counter{Packets: 12, Bytes: 3400},
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{protoTCP}},
+		&expr.Masq{},
+	}
+	r := decompileRule(exprs)
+	if len(r.Stmts) != 2 || r.Stmts[0] != (Counter{}) {
+		t.Fatalf("got %#v", r)
+	}
+	if _, ok := r.Stmts[1].(Unknown); !ok || r.String() != "counter <not understood by harden: meta cmp masq>" {
+		t.Fatalf("got %q", r)
+	}
+	tbl := &Table{Family: "inet", Name: "x", Chains: []Chain{{Name: "c", Rules: []Rule{r, rule(accept)}}}}
+	if !tbl.HasUnknown() {
+		t.Error("HasUnknown is false")
+	}
+	if kept := withoutUnknown(tbl); len(kept.Chains[0].Rules) != 1 || kept.HasUnknown() {
+		t.Errorf("withoutUnknown kept %v", kept.Chains[0].Rules)
+	}
+	if _, err := compileRule(r, nil); err == nil {
+		t.Error("an unknown statement compiled")
+	}
+	// A port match whose comparison is not equality is not a port match.
+	neq := []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{protoTCP}},
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0, 22}},
+	}
+	if got := decompileRule(neq).String(); !strings.HasPrefix(got, "<not understood") {
+		t.Errorf("tcp dport != 22 read as %q", got)
+	}
+}
+
+func TestParseRejectsUnmodelled(t *testing.T) {
+	for _, line := range []string{
+		"tcp dport { 22, 80 } accept", "ip saddr 10.0.0.0/8 jump x", `iifname "eth0" accept`,
+		"limit rate 5/fortnight accept", "update @s { ip daddr limit rate 1/second }",
+	} {
+		if r, err := ParseRule(line); err == nil {
+			t.Errorf("ParseRule(%q) = %q, want an error", line, r)
+		}
+	}
+}
