@@ -153,3 +153,8 @@ func (m *Machine) Journal(unit string, n int) string {
 	r := m.Exec(args...)
 	return r.Stdout + r.Stderr
 }
+
+// Host runs a command on the host (a judge such as ssh-audit).
+func Host(name string, args ...string) Result {
+	return runResult(nil, name+" "+strings.Join(args, " "), name, args...)
+}

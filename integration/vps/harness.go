@@ -102,10 +102,15 @@ func newHarness(ctx context.Context) (*Harness, error) {
 	return &Harness{Image: image, Key: key, tmp: tmp, slots: make(chan struct{}, parallel)}, nil
 }
 
-// Harden returns the static harden binary, built once per test binary.
+// Harden returns the static harden binary, built once per test binary
+// (HARDEN_TEST_BINARY names a prebuilt one instead, e.g. a release build).
 func (h *Harness) Harden(t testing.TB) string {
 	t.Helper()
 	h.hardenOne.Do(func() {
+		if bin := os.Getenv("HARDEN_TEST_BINARY"); bin != "" {
+			h.harden = bin
+			return
+		}
 		start := time.Now()
 		h.harden, h.hardenErr = BuildHarden(context.Background(), h.tmp)
 		if h.hardenErr == nil {
