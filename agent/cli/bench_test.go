@@ -30,6 +30,7 @@ func BenchmarkPlanConverged(b *testing.B) {
 		}
 		_ = os.WriteFile(filepath.Join(root, to), data, 0o644)
 	}
+	writeOperator(b, root)
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
 		filepath.Join(root, "etc/ssh/ssh_host_ed25519_key")).CombinedOutput(); err != nil {
 		b.Fatalf("ssh-keygen: %v %s", err, out)

@@ -26,6 +26,7 @@ func stockRoot(t *testing.T) string {
 	}
 	copyFile(t, "../../modules/sshd/testdata/debian12_sshd_config", filepath.Join(root, "etc/ssh/sshd_config"))
 	copyFile(t, "../../modules/sshd/testdata/50-cloud-init.conf", filepath.Join(root, "etc/ssh/sshd_config.d/50-cloud-init.conf"))
+	writeOperator(t, root)
 	key := filepath.Join(root, "etc/ssh/ssh_host_ed25519_key")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
 		t.Fatalf("ssh-keygen: %v: %s", err, out)

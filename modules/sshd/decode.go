@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
@@ -20,8 +21,12 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 	for _, s := range settings {
 		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: s.attr})
 	}
+	schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: "allow_lockout"})
 	content, diags := block.Body.Content(schema)
 	m.want = defaults()
+	if attr, ok := content.Attributes["allow_lockout"]; ok {
+		diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, &m.allowLockout)...)
+	}
 	for i := range settings {
 		s := &settings[i]
 		attr, ok := content.Attributes[s.attr]

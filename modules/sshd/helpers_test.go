@@ -3,6 +3,7 @@ package sshd
 import (
 	"context"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -34,12 +35,34 @@ func readTestdata(t testing.TB, name string) string {
 	return string(b)
 }
 
-// newRoot writes files (system path → text) under a fresh test root.
+// newRoot writes files (system path → text) under a fresh test root,
+// plus an operator account as on a real VPS (see operatorFiles) unless the
+// files bring their own /etc/passwd.
 func newRoot(t testing.TB, files map[string]string) (*host.Host, *hosttest.Systemd) {
 	t.Helper()
 	h, sd := hosttest.New(t)
+	if _, own := files["/etc/passwd"]; !own {
+		writeFiles(t, h.Root(), operatorFiles())
+	}
 	writeFiles(t, h.Root(), files)
 	return h, sd
+}
+
+// operatorFiles is a `deploy` user in the sudo group (NOPASSWD) with an
+// ed25519 key: the lockout guard's way in. Its uid is the test's own (so
+// the files the test writes are owned by it), or 1000 when the test runs
+// as root (root-owned key files are acceptable to sshd).
+func operatorFiles() map[string]string {
+	uid := os.Getuid()
+	if uid == 0 {
+		uid = 1000
+	}
+	return map[string]string{
+		"/etc/passwd": fmt.Sprintf("root:x:0:0:root:/root:/bin/bash\ndeploy:x:%d:%d::/home/deploy:/bin/bash\n", uid, uid),
+		"/etc/group":  fmt.Sprintf("root:x:0:\nsudo:x:27:deploy\ndeploy:x:%d:\n", uid),
+		"/etc/sudoers": "%sudo ALL=(ALL:ALL) NOPASSWD: ALL\n",
+		"/home/deploy/.ssh/authorized_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3vtest deploy@laptop\n",
+	}
 }
 
 func writeFiles(t testing.TB, root string, files map[string]string) {

@@ -72,6 +72,15 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 		files = append(files, ch)
 	}
 	p.Changes = append(p.Changes, files...)
+	if len(p.Changes) > 0 && st.Guard != nil {
+		warning, err := m.checkLockout(*st.Guard)
+		if err != nil {
+			return module.Plan{}, err
+		}
+		if warning != "" {
+			p.Warnings = append(p.Warnings, warning)
+		}
+	}
 	return p, nil
 }
 

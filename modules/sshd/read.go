@@ -31,6 +31,9 @@ type State struct {
 	ServiceActive bool     `json:"service_active"`
 	Notes         []string `json:"notes,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
+	// Guard holds the lockout guard's facts (read only when the profile
+	// turns password or root login off).
+	Guard *guardFacts `json:"guard,omitempty"`
 
 	occ []occurrence
 }
@@ -54,6 +57,7 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		st.Offline = true
 		st.Notes = append(st.Notes, fmt.Sprintf("offline root %s: effective sshd settings computed from the files "+
 			"(sshd -T not run); nothing will be reloaded", h.Root()))
+		st.readGuard(m, h, nil)
 		return st, nil
 	}
 	st.ServiceActive = true
@@ -63,11 +67,21 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	out, err := h.Run(ctx, m.sshdBinary, "-T")
 	if err != nil {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("sshd -T failed, planning from the files alone: %v", err))
+		st.readGuard(m, h, nil)
 		return st, nil
 	}
 	st.Live = true
-	st.mergeDump(parseDump(string(out)))
+	dump := parseDump(string(out))
+	st.mergeDump(dump)
+	st.readGuard(m, h, dump)
 	return st, nil
+}
+
+func (st *State) readGuard(m *Module, h *host.Host, dump map[string][]string) {
+	if m.guardNeeded() {
+		g := readGuard(h, dump)
+		st.Guard = &g
+	}
 }
 
 // mergeDump replaces the file-computed values with what `sshd -T` says,

@@ -178,7 +178,7 @@ func TestRootAccumulatingKeywordsInDropIns(t *testing.T) {
 	files[extra] = "Port 2222\nAllowUsers bob\nPermitRootLogin yes\n"
 	writeFiles(t, h.Root(), map[string]string{extra: files[extra]})
 	m := New()
-	if diags := decodeSrc(t, m, "sshd {\n  port = [2200, 2201]\n  allow_users = [\"iri\", \"admin\"]\n"+
+	if diags := decodeSrc(t, m, "sshd {\n  port = [2200, 2201]\n  allow_users = [\"deploy\", \"admin\"]\n"+
 		"  permit_root_login = \"prohibit-password\"\n  login_grace_time = 45\n}\n"); diags != "" {
 		t.Fatal(diags)
 	}
@@ -192,7 +192,7 @@ func TestRootAccumulatingKeywordsInDropIns(t *testing.T) {
 	}
 	after := sshdDump(t, h)
 	for key, want := range map[string][]string{
-		"port": {"2200", "2201"}, "allowusers": {"iri", "admin"},
+		"port": {"2200", "2201"}, "allowusers": {"deploy", "admin"},
 		"permitrootlogin": {"without-password"}, "logingracetime": {"45"},
 	} {
 		if !sameValues(key, want, after[key]) {

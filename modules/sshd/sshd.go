@@ -71,6 +71,8 @@ type Module struct {
 	// validator replaces running `sshd -t` where no sshd can run (tier-1
 	// tests); it gets the path of the candidate's sshd_config.
 	validator func(ctx context.Context, h *host.Host, candidate string) error
+	// allowLockout turns the lockout guard's refusal into a warning.
+	allowLockout bool
 }
 
 // New returns a module with every hardened default (as if its block were

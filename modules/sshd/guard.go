@@ -1,0 +1,104 @@
+package sshd
+
+import (
+	"fmt"
+	"strings"
+
+	"harden/modules/host"
+	"harden/modules/lockout"
+)
+
+// defaultAuthorizedKeys is sshd's AuthorizedKeysFile default.
+var defaultAuthorizedKeys = []string{".ssh/authorized_keys", ".ssh/authorized_keys2"}
+
+// guardFacts is what the lockout guard read: the would-be operators, and
+// the settings the profile does not manage that decide who gets in.
+type guardFacts struct {
+	Facts lockout.Facts `json:"facts"`
+	// Unmanaged holds sshd -T values for keywords the guard needs when the
+	// profile leaves them alone (denyusers, pubkeyacceptedalgorithms...).
+	Unmanaged map[string][]string `json:"unmanaged,omitempty"`
+	Err       string              `json:"error,omitempty"`
+}
+
+// guardNeeded: only a profile that turns password or root login off can
+// lock the operator out by itself.
+func (m *Module) guardNeeded() bool { return m.DisablesPasswordLogin() || m.DisablesRootLogin() }
+
+// readGuard gathers the lockout facts; dump is sshd -T's output (nil when
+// it did not run: sshd's defaults then apply).
+func readGuard(h *host.Host, dump map[string][]string) guardFacts {
+	files := defaultAuthorizedKeys
+	if v := dump["authorizedkeysfile"]; len(v) > 0 {
+		files = strings.Fields(strings.Join(v, " "))
+	}
+	g := guardFacts{Unmanaged: map[string][]string{}}
+	for _, k := range []string{"denyusers", "denygroups", "pubkeyacceptedalgorithms", "allowusers", "allowgroups"} {
+		if v, ok := dump[k]; ok {
+			g.Unmanaged[k] = strings.Fields(strings.Join(v, " "))
+		}
+	}
+	facts, err := lockout.Read(h, files)
+	if err != nil {
+		g.Err = err.Error()
+	}
+	g.Facts = facts
+	return g
+}
+
+// policy is the sshd configuration in effect after the plan: the profile's
+// values where it manages a keyword, what sshd uses now elsewhere.
+func (m *Module) policy(g guardFacts) lockout.Policy {
+	final := func(key string) []string {
+		if v, ok := m.want[key]; ok {
+			return v
+		}
+		return g.Unmanaged[key]
+	}
+	var accepted []string // nil: unknown, sshd's defaults accept every current key type
+	if v := final("pubkeyacceptedalgorithms"); len(v) > 0 {
+		accepted = strings.Split(strings.Join(v, ","), ",")
+	}
+	root := "prohibit-password"
+	if v := final("permitrootlogin"); len(v) == 1 {
+		root = v[0]
+	}
+	return lockout.Policy{
+		PasswordLogin:            !m.DisablesPasswordLogin(),
+		PermitRootLogin:          root,
+		AllowUsers:               final("allowusers"),
+		AllowGroups:              final("allowgroups"),
+		DenyUsers:                final("denyusers"),
+		DenyGroups:               final("denygroups"),
+		PubkeyAcceptedAlgorithms: accepted,
+	}
+}
+
+// checkLockout refuses a plan after which nobody can log in with a key and
+// become root, unless the profile explicitly accepts the risk.
+func (m *Module) checkLockout(g guardFacts) (warning string, err error) {
+	if g.Err != "" {
+		err = fmt.Errorf("sshd: lockout guard: cannot read the accounts to check that someone can still log in: %s", g.Err)
+		return m.overrideLockout(err)
+	}
+	v := lockout.Check(g.Facts, m.policy(g))
+	if v.OK {
+		return "", nil
+	}
+	problems := "no user with a login shell"
+	if len(v.Problems) > 0 {
+		problems = strings.Join(v.Problems, "; ")
+	}
+	err = fmt.Errorf("sshd: lockout guard: after this change nobody could log in with a key and become root (%s). "+
+		"Fix: put your public key in ~USER/.ssh/authorized_keys (mode 600, ~/.ssh 700) of a user in the sudo group "+
+		"that the profile's allow_users/allow_groups admit, then plan again; or set allow_lockout = true in the "+
+		"sshd block to take the risk", problems)
+	return m.overrideLockout(err)
+}
+
+func (m *Module) overrideLockout(err error) (string, error) {
+	if m.allowLockout {
+		return "allow_lockout = true: " + strings.TrimPrefix(err.Error(), "sshd: "), nil
+	}
+	return "", err
+}
