@@ -25,4 +25,3 @@ func writeOperator(t testing.TB, root string) {
 		}
 	}
 }
-
