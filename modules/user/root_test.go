@@ -245,4 +245,3 @@ func TestRootUpdateAndUndo(t *testing.T) {
 		t.Error("undo did not unlock the password")
 	}
 }
-
