@@ -5,7 +5,6 @@
 package host
 
 import (
-	"os"
 	"path/filepath"
 	"strings"
 	"sync/atomic"
@@ -50,7 +49,7 @@ func New(o Options) *Host {
 	}
 	h := &Host{root: root, offline: root != "/", log: log, env: o.Getenv}
 	if h.env == nil {
-		h.env = os.Getenv
+		h.env = sessionEnv
 	}
 	h.sd = o.Systemd
 	if h.sd == nil {
