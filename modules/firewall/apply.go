@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"os/exec"
 	"path/filepath"
 
@@ -158,13 +159,15 @@ func (m *Module) Undo(ctx context.Context, h *host.Host, data json.RawMessage) e
 
 // checkRuleset runs `nft -c` on the file about to be persisted: a file
 // nftables.service cannot load would leave the machine open after a reboot.
-// Under an offline root without nft the check is skipped (and logged).
+// `nft -c` needs netlink and CAP_NET_ADMIN: under an offline root without
+// nft or without root the check is skipped (and logged).
 func checkRuleset(ctx context.Context, h *host.Host, content []byte) error {
-	if _, err := exec.LookPath("nft"); err != nil {
-		if h.Offline() {
-			h.Logger().Warn("firewall: nft not found; persisted ruleset not checked")
-			return nil
-		}
+	_, err := exec.LookPath("nft")
+	if h.Offline() && (err != nil || os.Geteuid() != 0) {
+		h.Logger().Warn("firewall: offline root without nft or root: persisted ruleset not checked")
+		return nil
+	}
+	if err != nil {
 		return fmt.Errorf("firewall: nft not found: install the nftables package: %w", err)
 	}
 	if _, err := h.RunInput(ctx, content, "nft", "-c", "-f", "-"); err != nil {

@@ -73,7 +73,7 @@ func TestRootApplyReachabilityPersistUndo(t *testing.T) {
 	requireRoot(t)
 	ctx := context.Background()
 	a, b := newNetns(t, "a"), newNetns(t, "b")
-	addr := vethPair(t, a, b)
+	addr, addr6 := vethPair(t, a, b)
 
 	// A table from an earlier run (SSH on 2200 only), to be replaced and
 	// later restored by undo; and a foreign table that must stay.
@@ -125,20 +125,22 @@ func TestRootApplyReachabilityPersistUndo(t *testing.T) {
 	listen(t, a, 22, 15600, 14267, NodeAPIPort, 31337)
 	udpEcho(t, a, 14600)
 	t.Run("reachability", func(t *testing.T) {
-		for _, port := range []int{15600, 14267} {
-			c, err := dial(b, addr, port, 2*time.Second)
-			if err != nil {
-				t.Fatalf("port %d not reachable: %v", port, err)
-			}
-			c.Close()
-		}
-		if err := udpRoundTrip(b, addr, 14600); err != nil {
-			t.Errorf("udp gossip 14600 not reachable: %v", err)
-		}
-		for _, port := range []int{NodeAPIPort, 31337} {
-			if c, err := dial(b, addr, port, time.Second); err == nil {
+		for _, to := range []string{addr, addr6} {
+			for _, port := range []int{15600, 14267} {
+				c, err := dial(b, to, port, 2*time.Second)
+				if err != nil {
+					t.Fatalf("%s port %d not reachable: %v", to, port, err)
+				}
 				c.Close()
-				t.Errorf("port %d reachable, want dropped", port)
+			}
+			if err := udpRoundTrip(b, to, 14600); err != nil {
+				t.Errorf("%s udp gossip 14600 not reachable: %v", to, err)
+			}
+			for _, port := range []int{NodeAPIPort, 31337} {
+				if c, err := dial(b, to, port, time.Second); err == nil {
+					c.Close()
+					t.Errorf("%s port %d reachable, want dropped", to, port)
+				}
 			}
 		}
 	})
@@ -253,3 +255,34 @@ func TestRootUndoRemovesNewTable(t *testing.T) {
 type noPeers struct{}
 
 func (noPeers) Lookup(string) (module.Module, bool) { return nil, false }
+
+// Every golden profile: loaded over netlink, nft lists exactly the model's
+// text; the golden file loaded by nft reads back as the same model.
+func TestRootGoldenProfilesLoadBothWays(t *testing.T) {
+	requireRoot(t)
+	for name, src := range goldenProfiles {
+		t.Run(name, func(t *testing.T) {
+			want := goldenTable(t, src)
+			viaNetlink := newNetns(t, "g")
+			m := New()
+			m.SetConn(viaNetlink.conn)
+			if err := m.load(want); err != nil {
+				t.Fatal(err)
+			}
+			listed := run(t, "ip", "netns", "exec", viaNetlink.name, "nft", "list", "table", "inet", "harden")
+			if got := counterValues.ReplaceAllString(listed, "counter"); got != want.String() {
+				t.Errorf("nft list table:\n%s\nwant:\n%s", got, want)
+			}
+			viaNft := newNetns(t, "n")
+			run(t, "ip", "netns", "exec", viaNft.name, "nft", "-f", filepath.Join("testdata", name+".nft"))
+			c, _ := viaNft.conn()
+			got, err := readTable(c, "inet", "harden")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !got.Equal(want) {
+				t.Errorf("nft -f reads back as:\n%s\nwant:\n%s", got, want)
+			}
+		})
+	}
+}

@@ -82,17 +82,22 @@ func (n *netns) do(f func() error) error {
 	return <-errc
 }
 
-// vethPair joins a and b with a veth pair: a gets 10.254.X.1/24, b .2.
-func vethPair(t *testing.T, a, b *netns) (addrA string) {
+// vethPair joins a and b with a veth pair: a gets 10.254.X.1/24 and
+// fd00:fe:X::1/64, b .2 and ::2. It returns a's addresses.
+func vethPair(t *testing.T, a, b *netns) (addrA, addr6A string) {
 	t.Helper()
 	x := os.Getpid()%200 + 20
 	va, vb := fmt.Sprintf("fwa%d", os.Getpid()), fmt.Sprintf("fwb%d", os.Getpid())
 	run(t, "ip", "link", "add", va, "netns", a.name, "type", "veth", "peer", "name", vb, "netns", b.name)
 	run(t, "ip", "-n", a.name, "addr", "add", fmt.Sprintf("10.254.%d.1/24", x), "dev", va)
 	run(t, "ip", "-n", b.name, "addr", "add", fmt.Sprintf("10.254.%d.2/24", x), "dev", vb)
+	// nodad: usable at once; neighbour discovery still has to pass the
+	// firewall for any IPv6 packet to get through.
+	run(t, "ip", "-n", a.name, "addr", "add", fmt.Sprintf("fd00:fe:%d::1/64", x), "dev", va, "nodad")
+	run(t, "ip", "-n", b.name, "addr", "add", fmt.Sprintf("fd00:fe:%d::2/64", x), "dev", vb, "nodad")
 	run(t, "ip", "-n", a.name, "link", "set", va, "up")
 	run(t, "ip", "-n", b.name, "link", "set", vb, "up")
-	return fmt.Sprintf("10.254.%d.1", x)
+	return fmt.Sprintf("10.254.%d.1", x), fmt.Sprintf("fd00:fe:%d::1", x)
 }
 
 // listeners accepts TCP connections on each port inside ns and holds each
