@@ -7,17 +7,26 @@ import (
 	"testing"
 )
 
-// A child started without SSH_CONNECTION (as sudo would start harden)
-// still finds it in its parent: this test process.
+// A process started without SSH_CONNECTION (as sudo starts harden) finds it
+// in its parent, which was started with it (as the operator's shell is).
+// /proc/PID/environ shows the environment a process was exec'd with, so the
+// test builds the chain from real processes: test → shell-like → child.
 func TestSessionEnvFindsSSHConnectionInAncestors(t *testing.T) {
-	if os.Getenv("HARDEN_SESSION_CHILD") == "1" {
+	self := func(role string, env ...string) *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run", "^TestSessionEnvFindsSSHConnectionInAncestors$")
+		cmd.Env = append(env, "HARDEN_SESSION_ROLE="+role)
+		return cmd
+	}
+	switch os.Getenv("HARDEN_SESSION_ROLE") {
+	case "child":
 		os.Stdout.WriteString("found=" + sessionEnv("SSH_CONNECTION") + "\n")
 		return
+	case "shell":
+		out, _ := self("child").CombinedOutput() // no SSH_CONNECTION: like sudo's reset
+		os.Stdout.Write(out)
+		return
 	}
-	t.Setenv("SSH_CONNECTION", "10.0.0.9 50000 10.0.0.1 2222")
-	cmd := exec.Command(os.Args[0], "-test.run", "TestSessionEnvFindsSSHConnectionInAncestors")
-	cmd.Env = []string{"HARDEN_SESSION_CHILD=1"} // no SSH_CONNECTION: like sudo's reset
-	out, err := cmd.CombinedOutput()
+	out, err := self("shell", "SSH_CONNECTION=10.0.0.9 50000 10.0.0.1 2222").CombinedOutput()
 	if err != nil {
 		t.Fatalf("%v: %s", err, out)
 	}
