@@ -23,6 +23,20 @@
 //
 // `x = null` switches a feature off. The node's own API port (14265) is
 // never opened.
+//
+// Plan reads the live table over netlink (in the current network namespace)
+// back into the rule model and compares model to model; no difference means
+// no netlink batch (a rebuild would reset counters and meters). The plan is
+// refused when the ruleset would drop the port of the operator's own SSH
+// session (SSH_CONNECTION) unless allow_operator_lockout = true.
+//
+// Persistence: the table goes to /etc/nftables.d/harden.nft, rendered from
+// the same model and checked with `nft -c`, and /etc/nftables.conf gets an
+// include line (unless an include already covers the file). A file of our
+// own leaves the distribution's and the operator's rules in nftables.conf
+// alone; the file starts with `table ...; delete table ...` so loading it
+// replaces harden's table whole and touches nothing else.
+// nftables.service is enabled (Debian 12 ships it disabled).
 package firewall
 
 import (
