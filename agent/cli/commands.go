@@ -85,6 +85,12 @@ func runApply(io IO, args []string) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	var held, final []int
+	if !noConfirm && !s.host.Offline() {
+		if held, final, err = holdOldSSHPorts(ctx, e); err != nil {
+			return fail(io, err)
+		}
+	}
 	p, err := e.Plan(ctx)
 	if err != nil {
 		return fail(io, err)
@@ -103,7 +109,7 @@ func runApply(io IO, args []string) int {
 	}
 	guarded := !noConfirm && !s.host.Offline() && touchesAccess(p)
 	if guarded {
-		armConfirm(e, s, &o, window)
+		armConfirm(e, s, &o, window, held, final)
 	}
 	run, err := e.Apply(ctx, p)
 	if err != nil && guarded {

@@ -27,9 +27,9 @@ func touchesAccess(p *plan.Plan) bool {
 }
 
 // armConfirm makes the engine arm a rollback before it changes anything.
-func armConfirm(e *engine.Engine, s *session, o *options, window time.Duration) {
+func armConfirm(e *engine.Engine, s *session, o *options, window time.Duration, held, final []int) {
 	e.BeforeChanges = func(ctx context.Context, run *engine.Run) error {
-		p := &confirm.Pending{Run: run.ID, Profile: confirm.Profile{
+		p := &confirm.Pending{Run: run.ID, HeldPorts: held, FinalPorts: final, Profile: confirm.Profile{
 			Name: s.source.Name, Source: s.source.Bytes, Vars: o.vars, VarFiles: o.varFiles, Targets: o.targets,
 		}}
 		return confirm.Arm(ctx, s.host, p, window)
@@ -83,6 +83,12 @@ func runConfirm(io IO, args []string) int {
 		return fail(io, err)
 	}
 	fmt.Fprintf(io.Out, "Run %s confirmed; the rollback timer is disarmed.\n", p.Run)
+	if len(p.HeldPorts) > 0 {
+		if err := applySecondPhase(ctx, io, s, p); err != nil {
+			return fail(io, fmt.Errorf("closing the old SSH port %s: %w (the new port stays open; "+
+				"run `harden apply` again)", joinInts(p.HeldPorts), err))
+		}
+	}
 	return ExitOK
 }
 

@@ -89,15 +89,20 @@ func (o *options) load(io IO) (*session, bool) {
 		fmt.Fprintf(io.Err, "harden: %v\n", err)
 		return nil, false
 	}
+	return s, s.decode(io, o, src)
+}
+
+// decode loads a profile source into the session.
+func (s *session) decode(io IO, o *options, src profile.Source) bool {
 	loader := profile.NewLoader(registry.Factories())
 	p, diags := loader.Load(src, o.varFiles, o.vars)
 	writeDiagnostics(io, loader.Parser.Files(), diags)
 	if diags.HasErrors() {
 		fmt.Fprintf(io.Err, "harden: profile %s is not valid; nothing was read or changed.\n", src.Name)
-		return nil, false
+		return false
 	}
 	s.source, s.profile = src, p
-	return s, true
+	return true
 }
 
 // writeDiagnostics prints each diagnostic as FILE:LINE:COLUMN: SUMMARY,

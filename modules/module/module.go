@@ -70,3 +70,11 @@ type Factory struct {
 	Doc string
 	New func() Module
 }
+
+// SSHPortHolder is implemented by the modules that listen on or open the
+// SSH port (sshd, firewall). In the first phase of a two-phase port move the
+// engine asks them to keep the old port as well, so the operator's session
+// survives until `harden confirm` proves the new port works.
+type SSHPortHolder interface {
+	HoldSSHPorts(ports []int)
+}

@@ -29,7 +29,7 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 	if !ok {
 		return module.Plan{}, fmt.Errorf("sshd: plan: unexpected state %T", state)
 	}
-	p := module.Plan{Notes: append([]string(nil), st.Notes...), Warnings: append([]string(nil), st.Warnings...)}
+	p := module.Plan{Notes: append(m.holdNote(), st.Notes...), Warnings: append([]string(nil), st.Warnings...)}
 	mainBefore := st.Files[configPath]
 	mainAfter := rewriteMain(mainBefore, m.want)
 	blockLines := lineOfKeywords(mainAfter)

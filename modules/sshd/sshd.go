@@ -73,6 +73,8 @@ type Module struct {
 	validator func(ctx context.Context, h *host.Host, candidate string) error
 	// allowLockout turns the lockout guard's refusal into a warning.
 	allowLockout bool
+	// held are old ports kept during a two-phase port move (HoldSSHPorts).
+	held []int
 }
 
 // New returns a module with every hardened default (as if its block were

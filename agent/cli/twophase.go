@@ -1,0 +1,83 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"harden/agent/confirm"
+	"harden/agent/engine"
+	"harden/agent/profile"
+	"harden/modules/host"
+	"harden/modules/module"
+)
+
+// livePorter is the sshd module's view of its ports.
+type livePorter interface {
+	Ports() []int
+	LivePorts(ctx context.Context, h *host.Host) ([]int, error)
+}
+
+// holdOldSSHPorts starts a two-phase port move: when the profile moves
+// sshd off the ports it listens on now, sshd and the firewall keep those
+// ports too, until `harden confirm` (from a session on a new port) applies
+// the profile again without them. It returns the held and the final ports.
+func holdOldSSHPorts(ctx context.Context, e *engine.Engine) (held, final []int, err error) {
+	var sshd livePorter
+	for _, m := range e.Modules {
+		if lp, ok := m.(livePorter); ok && m.Name() == "sshd" {
+			sshd = lp
+		}
+	}
+	if sshd == nil {
+		return nil, nil, nil
+	}
+	if final = sshd.Ports(); len(final) == 0 {
+		return nil, nil, nil // the profile leaves the port alone
+	}
+	live, err := sshd.LivePorts(ctx, e.Host)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read sshd's current ports: %w", err)
+	}
+	for _, p := range live {
+		if !slices.Contains(final, p) {
+			held = append(held, p)
+		}
+	}
+	if len(held) == 0 {
+		return nil, final, nil
+	}
+	for _, m := range e.Modules {
+		if h, ok := m.(module.SSHPortHolder); ok {
+			h.HoldSSHPorts(held)
+		}
+	}
+	return held, final, nil
+}
+
+// applySecondPhase applies the pending run's profile again without the held
+// ports: the operator proved the new port works by confirming from it.
+func applySecondPhase(ctx context.Context, io IO, s *session, p *confirm.Pending) error {
+	o := &options{vars: p.Profile.Vars, varFiles: p.Profile.VarFiles, targets: p.Profile.Targets, root: "/"}
+	if !s.decode(io, o, profile.Source{Name: p.Profile.Name, Bytes: p.Profile.Source}) {
+		return fmt.Errorf("the profile of run %s no longer loads", p.Run)
+	}
+	e, err := s.engine(o.targets)
+	if err != nil {
+		return err
+	}
+	plan, err := e.Plan(ctx)
+	if err != nil {
+		return err
+	}
+	if plan.Empty() {
+		return nil
+	}
+	run, err := e.Apply(ctx, plan)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(io.Out, "Closed the old SSH port %s (run %s; undo with: harden rollback %s).\n",
+		joinInts(p.HeldPorts), run.ID, run.ID)
+	return nil
+}
