@@ -58,8 +58,8 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	m.planDropIn(st, &p)
 	if st.ForeignEntries > 0 && c.DataDir != "" {
 		p.Warnings = append(p.Warnings, fmt.Sprintf(
-			"%d entries directly under %s are not owned by %s: the node may fail to open them as %s (chown -R %s:%s %s)",
-			st.ForeignEntries, c.DataDir, c.Name, c.Name, c.Name, c.Group, c.DataDir))
+			"%s directly under %s not owned by %s: the node may fail to open them as %s (chown -R %s:%s %s)",
+			entries(st.ForeignEntries), c.DataDir, c.Name, c.Name, c.Name, c.Group, c.DataDir))
 	}
 	if st.Offline {
 		p.Notes = append(p.Notes, "offline root: accounts change through useradd/usermod --root; the unit's running state is not checked")
@@ -237,3 +237,10 @@ func (m *Module) planDropIn(st *State, p *module.Plan) {
 }
 
 func fsMode(m uint32) fs.FileMode { return fs.FileMode(m).Perm() }
+
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry is"
+	}
+	return fmt.Sprintf("%d entries are", n)
+}

@@ -199,7 +199,7 @@ func TestPlanDropInEffects(t *testing.T) {
 		t.Errorf("drop-in in place, plan %+v", p.Changes)
 	}
 	st.ForeignEntries = 3
-	if p, _ = m.Plan(st); len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "3 entries directly under /var/lib/iri are not owned by iri") {
+	if p, _ = m.Plan(st); len(p.Warnings) != 1 || !strings.Contains(p.Warnings[0], "3 entries are directly under /var/lib/iri not owned by iri") {
 		t.Errorf("foreign entries: %q", p.Warnings)
 	}
 }
