@@ -61,7 +61,7 @@ func (e *Engine) applyModules(ctx context.Context, p *plan.Plan) error {
 		e.Host.Journal().SetModule(m.Name())
 		e.Log.Info("applying", zap.String("module", m.Name()), zap.Int("changes", len(mp.Changes)))
 		if err := m.Apply(ctx, e.Host, mp.Plan); err != nil {
-			return fmt.Errorf("%s: apply: %w", m.Name(), err)
+			return wrap(m, "apply", err)
 		}
 	}
 	return nil

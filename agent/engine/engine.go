@@ -84,7 +84,7 @@ func (e *Engine) Plan(ctx context.Context) (*plan.Plan, error) {
 	for i, m := range e.Modules {
 		p, err := m.Plan(states[i])
 		if err != nil {
-			errs = append(errs, fmt.Errorf("%s: plan: %w", m.Name(), err))
+			errs = append(errs, wrap(m, "plan", err))
 			continue
 		}
 		for j := range p.Changes {
@@ -108,7 +108,7 @@ func (e *Engine) readAll(ctx context.Context) ([]module.State, error) {
 			defer wg.Done()
 			s, err := m.Read(ctx, e.Host)
 			if err != nil {
-				err = fmt.Errorf("%s: read: %w", m.Name(), err)
+				err = wrap(m, "read", err)
 			}
 			states[i], errs[i] = s, err
 		}()
@@ -147,4 +147,13 @@ func (e *Engine) undo(ctx context.Context, j *host.Journal) error {
 		}
 		return u.Undo(ctx, e.Host, s.Data)
 	})
+}
+
+// wrap gives a module's error its context: "sshd: plan: ...", or just the
+// verb when the module's message already starts with its name.
+func wrap(m module.Module, verb string, err error) error {
+	if strings.HasPrefix(err.Error(), m.Name()+": ") {
+		return err
+	}
+	return fmt.Errorf("%s: %s: %w", m.Name(), verb, err)
 }
