@@ -137,15 +137,6 @@ func renderFrontend(w func(string, ...any), s Settings) {
 	w("    # could disagree about which command a body carries, the request is denied.")
 	w("    http-request set-var(txn.cmd) req.body,json_query('$.command')")
 	w("    http-request set-var(txn.cmd_log) var(txn.cmd),regsub('[^A-Za-z0-9]','_',g)")
-	if s.StrictJSON {
-		w("    # Strict JSON only: a flat object of quoted keys with strings (no escapes),")
-		w("    # numbers, literals or arrays of them; nothing a lenient parser reads otherwise.")
-		deny(w, "not-strict-json", 400, "Request body is not strict JSON", fmt.Sprintf("!{ req.body -m reg '%s' }", BodyShapeRegex(true)))
-	} else {
-		deny(w, "lenient-json", 400, "Request body uses syntax the node reads differently", fmt.Sprintf("{ req.body -m reg '%s' }", lenientMarkers))
-	}
-	deny(w, "ambiguous-command", 400, "Request body names a command more than once", fmt.Sprintf("{ req.body -m reg '%s' }", repeatedCommand))
-
 	w("")
 	w("    # The node's REMOTE_LIMIT_API: behind the proxy every call comes from loopback,")
 	w("    # where IRI no longer applies it, so the proxy does.")
@@ -157,6 +148,16 @@ func renderFrontend(w func(string, ...any), s Settings) {
 		allowed = "!{ var(txn.cmd) -m str " + strings.Join(s.AllowedCommands, " ") + " }"
 	}
 	deny(w, "not-allowed", 403, "COMMAND is not available on this node", allowed)
+	w("")
+	w("    # Then the body itself: where HAProxy and the node could read it apart, deny.")
+	if s.StrictJSON {
+		w("    # Strict JSON only: a flat object of quoted keys with strings (no escapes),")
+		w("    # numbers, literals or arrays of them; nothing a lenient parser reads otherwise.")
+		deny(w, "not-strict-json", 400, "Request body is not strict JSON", fmt.Sprintf("!{ req.body -m reg '%s' }", BodyShapeRegex(true)))
+	} else {
+		deny(w, "lenient-json", 400, "Request body uses syntax the node reads differently", fmt.Sprintf("{ req.body -m reg '%s' }", lenientMarkers))
+	}
+	deny(w, "ambiguous-command", 400, "Request body names a command more than once", fmt.Sprintf("{ req.body -m reg '%s' }", repeatedCommand))
 
 	w("")
 	if contains(s.AllowedCommands, powCommand) {

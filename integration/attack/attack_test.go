@@ -1,0 +1,268 @@
+//go:build root || attack
+
+package attack
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"harden/integration/iristub"
+)
+
+// profile is the haproxy block under test: harden's defaults, with limits
+// scaled to a short, bounded attack.
+const profile = `haproxy {
+  max_conn_per_ip      = 8
+  node_maxconn         = 3
+  heavy_maxconn        = 1
+  heavy_queue_timeout  = "500ms"
+  heavy_timeout        = "30s"
+  http_request_timeout = "1s"
+}`
+
+const (
+	workers  = 4
+	slowWalk = 2 * time.Second
+	attackN  = 12
+)
+
+var attack = Attack{N: attackN, GiveUp: time.Second, Dur: 3 * time.Second, Interval: 50 * time.Millisecond}
+
+func startStub(t *testing.T) *iristub.Server {
+	t.Helper()
+	stub := iristub.New(iristub.Options{Workers: workers, SlowReference: slowWalk})
+	if err := stub.Listen("127.0.0.1:0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		stub.WaitIdle(ctx)
+		stub.Close()
+	})
+	return stub
+}
+
+// TestWithoutProxyTheNodeStalls reproduces the seed: slow calls take every
+// worker, a wallet's getNodeInfo waits behind them, sockets pile up.
+func TestWithoutProxyTheNodeStalls(t *testing.T) {
+	stub := startStub(t)
+	res := attack.Run(stub.Addr())
+	st := stub.Stats()
+	t.Logf("no proxy: legit p50=%v p99=%v samples=%d failures=%d; stub peak conns=%d peak busy=%d",
+		res.Legit.Percentile(0.5), res.Legit.Percentile(0.99), len(res.Legit.Samples), res.Legit.Failures, st.PeakConns, st.PeakBusy)
+	if p50 := res.Legit.Percentile(0.5); p50 < slowWalk/2 {
+		t.Errorf("legit getNodeInfo p50 = %v without the proxy; the attack should stall it (>= %v)", p50, slowWalk/2)
+	}
+	if st.PeakConns < attackN {
+		t.Errorf("stub peak connections = %d, want >= %d (one per attacker)", st.PeakConns, attackN)
+	}
+	if st.PeakBusy != workers {
+		t.Errorf("stub peak busy workers = %d, want all %d", st.PeakBusy, workers)
+	}
+}
+
+func startProxy(t *testing.T, stub *iristub.Server) *Proxy {
+	t.Helper()
+	if _, err := exec.LookPath("haproxy"); err != nil {
+		t.Skip("haproxy not installed (apt-get install haproxy)")
+	}
+	s, err := SettingsFromProfile(profile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	p, err := StartProxy(ctx, t.TempDir(), s, stub.Addr())
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		p.Close()
+		cancel()
+		if t.Failed() {
+			t.Logf("haproxy log:\n%s", p.Log())
+		}
+	})
+	return p
+}
+
+// TestWithProxyTheNodeSurvives runs the same attack through harden's
+// HAProxy: the wallet stays fast and the node's sockets stay bounded.
+func TestWithProxyTheNodeSurvives(t *testing.T) {
+	stub := startStub(t)
+	p := startProxy(t, stub)
+	stub.ResetPeaks()
+	res := attack.Run(p.Addr)
+	st := stub.Stats()
+	bound := int64(p.Settings.NodeMaxConn + p.Settings.HeavyMaxConn)
+	t.Logf("proxy: legit p50=%v p99=%v samples=%d failures=%d; stub peak conns=%d (bound %d) peak busy=%d; attackers %v",
+		res.Legit.Percentile(0.5), res.Legit.Percentile(0.99), len(res.Legit.Samples), res.Legit.Failures,
+		st.PeakConns, bound, st.PeakBusy, res.AttackerStatus)
+	if res.Legit.Failures != 0 {
+		t.Errorf("%d of %d legit calls failed", res.Legit.Failures, len(res.Legit.Samples))
+	}
+	if p99 := res.Legit.Percentile(0.99); p99 > 500*time.Millisecond {
+		t.Errorf("legit getNodeInfo p99 = %v behind the proxy, want <= 500ms", p99)
+	}
+	if st.PeakConns > bound {
+		t.Errorf("stub peak connections = %d, want <= node_maxconn+heavy_maxconn = %d", st.PeakConns, bound)
+	}
+	if n := st.Served["getTransactionsToApprove"]; n > 2 {
+		t.Errorf("%d slow walks reached the node, want at most 2 (heavy_maxconn 1 over %v)", n, attack.Dur)
+	}
+	if res.AttackerStatus[http.StatusServiceUnavailable] == 0 {
+		t.Errorf("no attacker was turned away from the heavy queue (503): %v", res.AttackerStatus)
+	}
+	// The node's slot stays taken after the attackers gave up: once the
+	// walk finishes, the log shows the full node time, not a cut one.
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	stub.WaitIdle(ctx)
+	time.Sleep(200 * time.Millisecond)
+	if !strings.Contains(p.Log(), "cmd=getTransactionsToApprove verdict=pass") ||
+		!strings.Contains(p.Log(), "iri_heavy/node") {
+		t.Errorf("no log line for the slow walk on iri_heavy")
+	}
+}
+
+// TestProxyPolicies probes each request policy once.
+func TestProxyPolicies(t *testing.T) {
+	stub := startStub(t)
+	p := startProxy(t, stub)
+	c := Client(ProbeIP, 5*time.Second, true)
+	big := `{"command":"getNodeInfo","x":"` + strings.Repeat("A", 70000) + `"}`
+	cases := []struct {
+		name string
+		body string
+		hdr  map[string]string
+		want int
+	}{
+		{"legit", NodeInfo, nil, 200},
+		{"proof of work", PoW, nil, 403},
+		{"escaped command", Escaped, nil, 403},
+		{"addNeighbors", Neighbors, nil, 403},
+		{"unknown command", `{"command":"getLedgerDump"}`, nil, 403},
+		{"no command", `{"x":"getNodeInfo"}`, nil, 403},
+		{"comment", Comment, nil, 400},
+		{"duplicate command", Duplicate, nil, 400},
+		{"single quotes", `{'command':'getNodeInfo'}`, nil, 403},
+		{"nested object", `{"command":"getNodeInfo","x":{"command":"attachToTangle"}}`, nil, 400},
+		{"no API version", NodeInfo, map[string]string{"X-IOTA-API-Version": ""}, 400},
+		{"text body", NodeInfo, map[string]string{"Content-Type": "text/plain"}, 415},
+		{"oversized", big, nil, 413},
+	}
+	for _, tc := range cases {
+		got, err := Call(c, p.Addr, tc.body, tc.hdr)
+		if got != tc.want {
+			t.Errorf("%s: status %d (%v), want %d", tc.name, got, err, tc.want)
+		}
+	}
+	if got := method(t, c, p.Addr, http.MethodGet); got.StatusCode != 405 {
+		t.Errorf("GET: status %d, want 405", got.StatusCode)
+	}
+	if got := method(t, c, p.Addr, http.MethodOptions); got.StatusCode != 204 ||
+		got.Header.Get("Access-Control-Allow-Origin") != "*" ||
+		!strings.Contains(got.Header.Get("Access-Control-Allow-Headers"), "X-IOTA-API-Version") {
+		t.Errorf("OPTIONS: %d %v", got.StatusCode, got.Header)
+	}
+	served := stub.Stats().Served
+	if served["attachToTangle"]+served["addNeighbors"] != 0 || served["getNodeInfo"] != 1 {
+		t.Errorf("the node served %v; only the one legit getNodeInfo should reach it", served)
+	}
+	if mode, err := p.AdminSocketMode(); err != nil || mode != 0o600 {
+		t.Errorf("admin socket mode = %v (%v), want 0600", mode, err)
+	}
+	time.Sleep(200 * time.Millisecond) // let haproxy flush its log lines
+	log := p.Log()
+	for _, want := range []string{"cmd=getNodeInfo verdict=pass status=200", "cmd=attachToTangle verdict=remote-limited status=403",
+		"cmd=getLedgerDump verdict=not-allowed status=403", "verdict=ambiguous-command status=400", "node_ms="} {
+		if !strings.Contains(log, want) {
+			t.Errorf("haproxy log lacks %q", want)
+		}
+	}
+	if strings.Contains(log, "AAAAAAAA") || strings.Contains(log, "trunkTransaction") {
+		t.Error("haproxy log holds request bodies")
+	}
+}
+
+func method(t *testing.T, c *http.Client, addr, m string) *http.Response {
+	t.Helper()
+	req, _ := http.NewRequest(m, "http://"+addr+"/", nil)
+	resp, err := c.Do(req)
+	if err != nil {
+		t.Fatalf("%s: %v", m, err)
+	}
+	resp.Body.Close()
+	return resp
+}
+
+// TestProxyLimitsAddresses: the attacker's address is rate limited and its
+// concurrent connections capped; a slow body is cut.
+func TestProxyLimitsAddresses(t *testing.T) {
+	stub := startStub(t)
+	p := startProxy(t, stub)
+
+	// Request rate: max_requests_per_ip per 10s, then 429.
+	c := Client(AttackerIP, 2*time.Second, true)
+	limited := 0
+	for i := 0; i < p.Settings.MaxRequestsPerIP+15; i++ {
+		if st, _ := Call(c, p.Addr, NodeInfo, nil); st == http.StatusTooManyRequests {
+			limited++
+		}
+	}
+	if limited < 10 {
+		t.Errorf("%d of %d rapid calls were rate limited, want >= 10", limited, p.Settings.MaxRequestsPerIP+15)
+	}
+	if ok, _ := Call(Client(LegitIP, 2*time.Second, false), p.Addr, NodeInfo, nil); ok != 200 {
+		t.Errorf("another address is limited too: %d", ok)
+	}
+
+	// Concurrent connections from one address beyond max_conn_per_ip.
+	src := net.IPv4(127, 0, 0, 5)
+	limit := p.Settings.MaxConnPerIP
+	var conns []net.Conn
+	for i := 0; i < limit+3; i++ {
+		d := net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: time.Second}
+		cn, err := d.Dial("tcp", p.Addr)
+		if err != nil {
+			continue
+		}
+		conns = append(conns, cn)
+		time.Sleep(5 * time.Millisecond)
+	}
+	answered := 0
+	for _, cn := range conns {
+		fmt.Fprintf(cn, "POST / HTTP/1.1\r\nHost: n\r\nContent-Type: application/json\r\nX-IOTA-API-Version: 1\r\nContent-Length: %d\r\n\r\n%s", len(NodeInfo), NodeInfo)
+		cn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		line, err := bufio.NewReader(cn).ReadString('\n')
+		if err == nil && strings.HasPrefix(line, "HTTP/1.1 200") {
+			answered++
+		}
+		cn.Close()
+	}
+	if answered != limit {
+		t.Errorf("%d of %d concurrent connections from one address were served, want max_conn_per_ip = %d", answered, limit+3, limit)
+	}
+
+	// A body that never completes is cut after http_request_timeout (1s).
+	cn, err := net.Dial("tcp", p.Addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.Close()
+	start := time.Now()
+	fmt.Fprint(cn, "POST / HTTP/1.1\r\nHost: n\r\nContent-Type: application/json\r\nX-IOTA-API-Version: 1\r\nContent-Length: 100\r\n\r\n{\"command\":")
+	cn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	line, _ := bufio.NewReader(cn).ReadString('\n')
+	if !strings.HasPrefix(line, "HTTP/1.1 408") || time.Since(start) > 3*time.Second {
+		t.Errorf("slow body: got %q after %v, want 408 within ~1s", line, time.Since(start))
+	}
+}

@@ -1,0 +1,264 @@
+// Package attack reproduces the outage of public IRI nodes against the IRI
+// stand-in (integration/iristub), then runs the same attack through
+// harden's rendered HAProxy configuration. Everything runs on loopback
+// addresses: the attacker calls from 127.0.0.2, the legitimate wallet from
+// 127.0.0.3, policy probes from 127.0.0.4, so per-address limits apply to
+// each on its own. Every loop is bounded in count and time.
+package attack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
+	"harden/modules/haproxy"
+)
+
+// Loopback sources: distinct addresses so per-address limits tell them apart.
+var (
+	AttackerIP = net.IPv4(127, 0, 0, 2)
+	LegitIP    = net.IPv4(127, 0, 0, 3)
+	ProbeIP    = net.IPv4(127, 0, 0, 4)
+)
+
+// SettingsFromProfile decodes a `haproxy { ... }` block the way harden does.
+func SettingsFromProfile(src string) (haproxy.Settings, error) {
+	f, diags := hclsyntax.ParseConfig([]byte(src), "attack.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		return haproxy.Settings{}, diags
+	}
+	blocks := f.Body.(*hclsyntax.Body).Blocks
+	if len(blocks) != 1 {
+		return haproxy.Settings{}, fmt.Errorf("want one haproxy block, got %d", len(blocks))
+	}
+	m := haproxy.Factory.New().(*haproxy.Module)
+	if diags := m.Decode(blocks[0].AsHCLBlock(), &hcl.EvalContext{}); diags.HasErrors() {
+		return haproxy.Settings{}, diags
+	}
+	return m.Settings(), nil
+}
+
+// Proxy is a real haproxy process running a rendered configuration.
+type Proxy struct {
+	Addr     string
+	Settings haproxy.Settings
+	cmd      *exec.Cmd
+	log      *lockedBuffer
+}
+
+// StartProxy renders s for a process of its own (loopback port, node at
+// nodeAddr, admin socket and no chroot/user in dir) and starts haproxy in
+// the foreground. Stop it with Close.
+func StartProxy(ctx context.Context, dir string, s haproxy.Settings, nodeAddr string) (*Proxy, error) {
+	bin, err := exec.LookPath("haproxy")
+	if err != nil {
+		return nil, fmt.Errorf("haproxy binary: %w", err)
+	}
+	port, err := freePort()
+	if err != nil {
+		return nil, err
+	}
+	s.Addresses, s.Port, s.Node = []string{"127.0.0.1"}, port, nodeAddr
+	s.Chroot, s.User, s.Group, s.Log = "", "", "", "stdout"
+	s.AdminSocket = filepath.Join(dir, "admin.sock")
+	cfg := filepath.Join(dir, "haproxy.cfg")
+	if err := os.WriteFile(cfg, []byte(haproxy.Render(s)), 0o600); err != nil {
+		return nil, err
+	}
+	p := &Proxy{Addr: fmt.Sprintf("127.0.0.1:%d", port), Settings: s, log: &lockedBuffer{}}
+	p.cmd = exec.CommandContext(ctx, bin, "-db", "-f", cfg)
+	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
+	if err := p.cmd.Start(); err != nil {
+		return nil, err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond)
+		if err == nil {
+			c.Close()
+			return p, nil
+		}
+		if time.Now().After(deadline) {
+			p.Close()
+			return nil, fmt.Errorf("haproxy did not listen on %s: %s", p.Addr, p.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// Log is what haproxy printed (its request log lines).
+func (p *Proxy) Log() string { return p.log.String() }
+
+// AdminSocketMode is the admin socket's permission bits.
+func (p *Proxy) AdminSocketMode() (os.FileMode, error) {
+	fi, err := os.Stat(p.Settings.AdminSocket)
+	if err != nil {
+		return 0, err
+	}
+	return fi.Mode().Perm(), nil
+}
+
+// Close stops haproxy.
+func (p *Proxy) Close() {
+	if p.cmd.Process != nil {
+		p.cmd.Process.Kill()
+		p.cmd.Wait()
+	}
+}
+
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// Client is an HTTP client calling from a given loopback address.
+func Client(src net.IP, timeout time.Duration, keepAlive bool) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 2 * time.Second}
+	return &http.Client{Timeout: timeout, Transport: &http.Transport{
+		DialContext: d.DialContext, DisableKeepAlives: !keepAlive, MaxIdleConnsPerHost: 4,
+	}}
+}
+
+// Call posts an API body the way a wallet does and returns the status
+// (0 when the connection failed or timed out).
+func Call(c *http.Client, addr, body string, hdr map[string]string) (int, error) {
+	req, err := http.NewRequest(http.MethodPost, "http://"+addr+"/", strings.NewReader(body))
+	if err != nil {
+		return 0, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("X-IOTA-API-Version", "1")
+	for k, v := range hdr {
+		if v == "" {
+			req.Header.Del(k)
+		} else {
+			req.Header.Set(k, v)
+		}
+	}
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	return resp.StatusCode, nil
+}
+
+// Bodies the scenario sends.
+const (
+	NodeInfo  = `{"command":"getNodeInfo"}`
+	SlowTips  = `{"command":"getTransactionsToApprove","depth":15,"reference":"OLDTAILHASH9999999999999999999999999999999999999999999999999999999999999999999"}`
+	Escaped   = `{"command":"\u0061ttachToTangle","trunkTransaction":"A","branchTransaction":"B","minWeightMagnitude":14,"trytes":[]}`
+	PoW       = `{"command":"attachToTangle","trunkTransaction":"A","branchTransaction":"B","minWeightMagnitude":14,"trytes":[]}`
+	Neighbors = `{"command":"addNeighbors","uris":["tcp://203.0.113.1:15600"]}`
+	Comment   = `{"command":"getNodeInfo"}/* {"command":"attachToTangle"} */`
+	Duplicate = `{"command":"getNodeInfo","command":"attachToTangle"}`
+)
+
+// Latencies summarises a legitimate client's calls.
+type Latencies struct {
+	Samples  []time.Duration
+	Failures int // non-200 or no answer
+}
+
+// Percentile returns the q-th percentile (0 < q <= 1), or -1 with no samples.
+func (l Latencies) Percentile(q float64) time.Duration {
+	if len(l.Samples) == 0 {
+		return -1
+	}
+	s := append([]time.Duration(nil), l.Samples...)
+	sort.Slice(s, func(i, j int) bool { return s[i] < s[j] })
+	i := int(q*float64(len(s))+0.5) - 1
+	if i < 0 {
+		i = 0
+	}
+	if i >= len(s) {
+		i = len(s) - 1
+	}
+	return s[i]
+}
+
+// Attack is one run: n attackers each send one slow getTransactionsToApprove
+// with a reference and give up after giveUp (the node keeps computing),
+// while a legitimate client calls getNodeInfo every interval for dur.
+type Attack struct {
+	N        int
+	GiveUp   time.Duration
+	Dur      time.Duration
+	Interval time.Duration
+}
+
+// Result is what an attack run saw.
+type Result struct {
+	Legit Latencies
+	// AttackerStatus counts the attackers' outcomes by HTTP status (0: the
+	// connection was refused, reset or timed out).
+	AttackerStatus map[int]int
+}
+
+// Run performs the attack against addr.
+func (a Attack) Run(addr string) Result {
+	res := Result{AttackerStatus: map[int]int{}}
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	attacker := Client(AttackerIP, a.GiveUp, false)
+	for i := 0; i < a.N; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, _ := Call(attacker, addr, SlowTips, nil)
+			mu.Lock()
+			res.AttackerStatus[st]++
+			mu.Unlock()
+		}()
+	}
+	// Let the attack land before the wallet calls.
+	time.Sleep(100 * time.Millisecond)
+	legit := Client(LegitIP, a.Dur+5*time.Second, true)
+	end := time.Now().Add(a.Dur)
+	for time.Now().Before(end) {
+		start := time.Now()
+		st, err := Call(legit, addr, NodeInfo, nil)
+		res.Legit.Samples = append(res.Legit.Samples, time.Since(start))
+		if err != nil || st != http.StatusOK {
+			res.Legit.Failures++
+		}
+		time.Sleep(a.Interval)
+	}
+	wg.Wait()
+	return res
+}
