@@ -1,4 +1,4 @@
-# IRI node, not public: SSH moved and key-only, firewall, node as an unprivileged user, open-files limit raised.
+# IRI node, not public: SSH moved and key-only, firewall, node as an unprivileged user, open-files limit raised, API limited.
 #
 # Override any variable with -var NAME=VALUE or -var-file FILE.
 
@@ -7,6 +7,51 @@ variable "ssh_port" {
   default     = 2222
 }
 
+variable "node_unit" {
+  description = "The systemd unit that runs the IRI node."
+  default     = "iri.service"
+}
+
+variable "nofile" {
+  description = "Open-files limit of the node (the default 4096 is what attackers exhausted)."
+  default     = 65535
+}
+
+# The node runs as an unprivileged system user that owns its data, inside a
+# sandbox (PrivateTmp, PrivateDevices, ProtectSystem=full, ProtectHome,
+# NoNewPrivileges).
+user "iri" {
+  home             = "/var/lib/iri"
+  data_dir         = "/var/lib/iri"
+  unit             = var.node_unit
+  run_unit_as_user = true
+}
+
+# Raise the open-files limit where it reaches the node's process: systemd
+# services ignore limits.conf.
+limits {
+  nofile = var.nofile
+  unit   = var.node_unit
+  user   = "iri"
+}
+
+# The commands that let a stranger reconfigure the node or burn its CPU are
+# refused to remote callers.
+iri {
+  path = "/var/lib/iri/iri.ini"
+  unit = var.node_unit
+  remote_limit_api = ["addNeighbors", "getNeighbors", "removeNeighbors",
+  "attachToTangle", "interruptAttachingToTangle"]
+}
+
+# Packet filter (nftables table "inet harden"): SSH (following the sshd
+# block, rate limited per source), the node's gossip port; everything else
+# inbound dropped. The node's API is not public on this profile.
+firewall {
+  public_api_port = null
+}
+
+# Keys only, no root login, modern algorithms, on a port of its own.
 sshd {
   port = var.ssh_port
 }

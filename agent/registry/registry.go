@@ -6,6 +6,7 @@
 package registry
 
 import (
+	"harden/modules/firewall"
 	"harden/modules/iri"
 	"harden/modules/limits"
 	"harden/modules/module"
@@ -19,6 +20,7 @@ func Factories() []module.Factory {
 		user.Factory,
 		limits.Factory,
 		iri.Factory,
+		firewall.Factory,
 		sshd.Factory,
 	}
 }

@@ -38,6 +38,14 @@ func (o *offlineSystemd) IsEnabled(_ context.Context, name string) (bool, error)
 func (o *offlineSystemd) SetEnabled(_ context.Context, name string, enabled bool) error {
 	file, wantedBy, err := o.installSection(name)
 	if err != nil {
+		if !enabled {
+			// Disabling what is not there: drop any link left behind.
+			links, _ := filepath.Glob(o.h.Path("/etc/systemd/system/*.wants/" + name))
+			for _, l := range links {
+				_ = os.Remove(l)
+			}
+			return nil
+		}
 		return err
 	}
 	for _, target := range wantedBy {
