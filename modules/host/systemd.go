@@ -25,8 +25,8 @@ const (
 	// rollback must not start what is not up yet.
 	OpTryReload  UnitOp = "try-reload-or-restart"
 	OpTryRestart UnitOp = "try-restart"
-	OpEnable  UnitOp = "enable"
-	OpDisable UnitOp = "disable"
+	OpEnable     UnitOp = "enable"
+	OpDisable    UnitOp = "disable"
 	// OpDaemonReload is systemd's own reload (unit files changed).
 	OpDaemonReload UnitOp = "daemon-reload"
 )
