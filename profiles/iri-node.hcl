@@ -12,6 +12,11 @@ variable "node_unit" {
   default     = "iri.service"
 }
 
+variable "restart_node" {
+  description = "Restart the node's unit so a new user, limit or API setting takes effect at once."
+  default     = false
+}
+
 variable "nofile" {
   description = "Open-files limit of the node (the default 4096 is what attackers exhausted)."
   default     = 65535
@@ -25,23 +30,28 @@ user "iri" {
   data_dir         = "/var/lib/iri"
   unit             = var.node_unit
   run_unit_as_user = true
+  restart          = var.restart_node
 }
 
 # Raise the open-files limit where it reaches the node's process: systemd
 # services ignore limits.conf.
 limits {
-  nofile = var.nofile
-  unit   = var.node_unit
-  user   = "iri"
+  nofile  = var.nofile
+  unit    = var.node_unit
+  user    = "iri"
+  restart = var.restart_node
 }
 
 # The commands that let a stranger reconfigure the node or burn its CPU are
 # refused to remote callers.
 iri {
-  path = "/var/lib/iri/iri.ini"
-  unit = var.node_unit
-  remote_limit_api = ["addNeighbors", "getNeighbors", "removeNeighbors",
-  "attachToTangle", "interruptAttachingToTangle"]
+  path    = "/var/lib/iri/iri.ini"
+  port    = 14265
+  unit    = var.node_unit
+  restart = var.restart_node
+  remote_limit_api = [
+    "addNeighbors", "getNeighbors", "removeNeighbors", "attachToTangle", "interruptAttachingToTangle",
+  ]
 }
 
 # Packet filter (nftables table "inet harden"): SSH (following the sshd
