@@ -16,17 +16,6 @@ import (
 	"harden/integration/iristub"
 )
 
-// profile is the haproxy block under test: harden's defaults, with limits
-// scaled to a short, bounded attack.
-const profile = `haproxy {
-  max_conn_per_ip      = 8
-  node_maxconn         = 3
-  heavy_maxconn        = 1
-  heavy_queue_timeout  = "500ms"
-  heavy_timeout        = "30s"
-  http_request_timeout = "1s"
-}`
-
 const (
 	workers  = 4
 	slowWalk = 2 * time.Second
@@ -74,7 +63,7 @@ func startProxy(t *testing.T, stub *iristub.Server) *Proxy {
 	if _, err := exec.LookPath("haproxy"); err != nil {
 		t.Skip("haproxy not installed (apt-get install haproxy)")
 	}
-	s, err := SettingsFromProfile(profile)
+	s, err := SettingsFromProfile(Profile)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -34,6 +34,17 @@ var (
 	ProbeIP    = net.IPv4(127, 0, 0, 4)
 )
 
+// Profile is the haproxy block the attack runs against: harden's defaults,
+// with limits scaled to a short, bounded attack.
+const Profile = `haproxy {
+  max_conn_per_ip      = 8
+  node_maxconn         = 3
+  heavy_maxconn        = 1
+  heavy_queue_timeout  = "500ms"
+  heavy_timeout        = "30s"
+  http_request_timeout = "1s"
+}`
+
 // SettingsFromProfile decodes a `haproxy { ... }` block the way harden does.
 func SettingsFromProfile(src string) (haproxy.Settings, error) {
 	f, diags := hclsyntax.ParseConfig([]byte(src), "attack.hcl", hcl.InitialPos)
@@ -228,6 +239,33 @@ type Result struct {
 	// AttackerStatus counts the attackers' outcomes by HTTP status (0: the
 	// connection was refused, reset or timed out).
 	AttackerStatus map[int]int
+}
+
+// Throughput runs sequential getNodeInfo calls from conc legit clients for
+// dur and returns the calls per second that got a 200.
+func Throughput(addr string, conc int, dur time.Duration) float64 {
+	var mu sync.Mutex
+	ok := 0
+	var wg sync.WaitGroup
+	end := time.Now().Add(dur)
+	for i := 0; i < conc; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c := Client(LegitIP, 5*time.Second, true)
+			n := 0
+			for time.Now().Before(end) {
+				if st, _ := Call(c, addr, NodeInfo, nil); st == http.StatusOK {
+					n++
+				}
+			}
+			mu.Lock()
+			ok += n
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	return float64(ok) / dur.Seconds()
 }
 
 // Run performs the attack against addr.

@@ -182,10 +182,11 @@ func renderBackend(w func(string, ...any), name, what, node string, maxconn int,
 	w("backend %s", name)
 	w("    # %s", what)
 	w("    no option abortonclose")
-	w("    option http-server-close")
+	w("    # Connections to the node are reused; at most maxconn busy and maxconn idle.")
+	w("    http-reuse always")
 	w("    timeout queue %s", dur(queue))
 	w("    timeout server %s", dur(server))
-	w("    server node %s maxconn %d", node, maxconn)
+	w("    server node %s maxconn %d pool-max-conn %d pool-purge-delay 5s", node, maxconn, maxconn)
 }
 
 // heavyRouted are the heavy commands that are allowed at all.
