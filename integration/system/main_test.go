@@ -22,14 +22,14 @@ func TestMain(m *testing.M) {
 		// Each test skips with this reason; nothing to check on the host.
 		os.Exit(m.Run())
 	}
-	before, err := vps.SnapshotHost()
+	before, err := vps.SnapshotHost(22, newPort)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "system tier: snapshot host: %v\n", err)
 		os.Exit(1)
 	}
 	code := m.Run()
 	vps.Close()
-	after, err := vps.SnapshotHost()
+	after, err := vps.SnapshotHost(22, newPort)
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "system tier: snapshot host: %v\n", err)
 		os.Exit(1)

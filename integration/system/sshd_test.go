@@ -171,3 +171,32 @@ func TestIdempotentApply(t *testing.T) {
 	}
 	harden(m, "plan -detailed-exitcode -profile "+profilePath, 0)
 }
+
+// Commit-confirmed: an apply that moves SSH and is never confirmed (the
+// operator lost the session) is rolled back by itself when the window ends.
+func TestUnconfirmedApplyRollsBack(t *testing.T) {
+	t.Parallel()
+	m := bootWithProfile(t, movedSSH)
+	etc := etcState(t, m)
+
+	harden(m, "apply -auto-approve -confirm-timeout 10s -profile "+profilePath)
+	if err := m.WaitSSH(newPort, 10*time.Second); err != nil {
+		t.Fatalf("apply did not move sshd to %d: %v", newPort, err)
+	}
+	// No confirm. The timer fires after 10s; the rollback reloads sshd.
+	if err := m.WaitSSH(22, 60*time.Second); err != nil {
+		t.Fatalf("port 22 is not back a minute after the confirm window: %v\n%s",
+			err, m.Journal("harden-rollback.service", 30))
+	}
+	if banner, err := m.Banner(newPort); err == nil {
+		t.Errorf("port %d still answers after the automatic rollback: %q", newPort, banner)
+	}
+	if d := diffLines(etc, withoutMachinery(etcState(t, m))); d != "" {
+		t.Errorf("/etc differs from before the unconfirmed apply:\n%s", d)
+	}
+	m.Port = 22
+	r := harden(m, "status")
+	if !strings.Contains(r.Stdout, "No pending confirmation") {
+		t.Errorf("status after the automatic rollback:\n%s", r)
+	}
+}

@@ -12,22 +12,24 @@ import (
 )
 
 // HostState is what the suite must leave on the host exactly as it found
-// it: the nftables ruleset and the listening TCP ports of the host's
-// network namespace.
+// it: the nftables ruleset, and who listens on the ports the machines serve.
+// Other ports are not compared: other programs on a shared host come and go,
+// and a machine cannot bind a host port anyway (Boot checks it has its own
+// network namespace).
 type HostState struct {
 	Ruleset   string
 	Listening []string
 }
 
-// SnapshotHost records the host's state.
-func SnapshotHost() (HostState, error) {
+// SnapshotHost records the host's state for the given TCP ports.
+func SnapshotHost(ports ...int) (HostState, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	out, err := run(ctx, nil, "nft", "list", "ruleset")
 	if err != nil {
 		return HostState{}, err
 	}
-	listening, err := listeningTCP()
+	listening, err := listeningTCP(ports)
 	if err != nil {
 		return HostState{}, err
 	}
@@ -55,7 +57,7 @@ func (s HostState) Diff(now HostState) string {
 // LeftOvers lists machine directories and host veth ends the suite left.
 func LeftOvers() []string {
 	var left []string
-	dirs, _ := filepath.Glob(filepath.Join(machinesDir(), "*"))
+	dirs, _ := filepath.Glob(filepath.Join(machinesDir(), "harden*-*"))
 	for _, d := range dirs {
 		// Another test binary may be running a machine right now: only a
 		// directory whose slot lock is free is a leftover.
@@ -79,9 +81,13 @@ func LeftOvers() []string {
 	return left
 }
 
-// listeningTCP reads the host namespace's listening TCP sockets
-// ("addr:port" in the kernel's hex form is enough to compare).
-func listeningTCP() ([]string, error) {
+// listeningTCP reads the host namespace's listening TCP sockets on ports
+// ("addr:port" as the kernel writes it, in hex).
+func listeningTCP(ports []int) ([]string, error) {
+	want := map[string]bool{}
+	for _, p := range ports {
+		want[fmt.Sprintf("%04X", p)] = true
+	}
 	var out []string
 	for _, f := range []string{"/proc/net/tcp", "/proc/net/tcp6"} {
 		fh, err := os.Open(f)
@@ -95,7 +101,7 @@ func listeningTCP() ([]string, error) {
 		for sc.Scan() {
 			fields := strings.Fields(sc.Text())
 			// st 0A is LISTEN.
-			if len(fields) > 3 && fields[3] == "0A" {
+			if len(fields) > 3 && fields[3] == "0A" && want[fields[1][strings.LastIndex(fields[1], ":")+1:]] {
 				out = append(out, filepath.Base(f)+" "+fields[1])
 			}
 		}

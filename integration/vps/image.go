@@ -62,8 +62,13 @@ func DefaultSpec() (ImageSpec, error) {
 // to each fresh copy instead, so they are not inputs of the cache.
 const setupScript = `set -eu
 export DEBIAN_FRONTEND=noninteractive LC_ALL=C
+# Keep the image small (each scenario unpacks a copy): no debootstrap debs,
+# compressed package lists, no docs or translations.
+apt-get clean
+printf 'Acquire::GzipIndexes "true";\nAcquire::CompressionTypes::Order:: "gz";\n' > /etc/apt/apt.conf.d/90harden-test-gzip
 apt-get update -q
 apt-get install --download-only -y -q $PREDOWNLOAD
+rm -rf /usr/share/doc/* /usr/share/man/* /usr/share/locale/* /usr/share/info/* /var/cache/debconf/*-old
 useradd -m -s /bin/bash -G sudo ` + DeployUser + `
 echo '` + DeployUser + `:` + DeployPassword + `' | chpasswd
 printf '%s ALL=(ALL) NOPASSWD:ALL\n' ` + DeployUser + ` > /etc/sudoers.d/90-` + DeployUser + `

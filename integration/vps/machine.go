@@ -65,7 +65,15 @@ func Boot(t testing.TB, opts Options) *Machine {
 	if m.Dir, err = os.MkdirTemp(machinesDir(), m.Name+"-"); err != nil {
 		t.Fatalf("vps: %v", err)
 	}
-	t.Cleanup(func() { os.RemoveAll(m.Dir) })
+	t.Cleanup(func() {
+		// systemd-nspawn leaves a lock file beside the tree.
+		lock := filepath.Join(filepath.Dir(m.Dir), ".#"+filepath.Base(m.Dir)+".lck")
+		for _, p := range []string{m.Dir, lock} {
+			if err := os.RemoveAll(p); err != nil {
+				t.Errorf("vps: remove %s: %v", p, err)
+			}
+		}
+	})
 
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
