@@ -233,7 +233,9 @@ func (b *busSystemd) StartTimer(ctx context.Context, timer, service string, afte
 	_ = c.ResetFailedUnitContext(ctx, service)
 	timerProps := []sdbus.Property{
 		{Name: "Description", Value: dbus.MakeVariant("harden: roll back unless confirmed")},
-		{Name: "TimersMonotonic", Value: dbus.MakeVariant([]monotonicTimer{{"OnActiveUSec", uint64(after.Microseconds())}})},
+		// The base is the unit-file spelling: systemd 252 (Debian 12) rejects
+		// "OnActiveUSec" ("Invalid timer base"), the name it reports back.
+		{Name: "TimersMonotonic", Value: dbus.MakeVariant([]monotonicTimer{{"OnActiveSec", uint64(after.Microseconds())}})},
 		// The default accuracy (1 min) would blur a short window.
 		{Name: "AccuracyUSec", Value: dbus.MakeVariant(uint64(time.Second.Microseconds()))},
 		{Name: "RemainAfterElapse", Value: dbus.MakeVariant(false)},
