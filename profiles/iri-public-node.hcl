@@ -1,4 +1,4 @@
-# IRI node with a public API: everything in iri-node, plus HAProxy in front of the node's API.
+# IRI node with a public API: everything in iri-node, plus HAProxy in front of the node's API with security policies.
 #
 # Override any variable with -var NAME=VALUE or -var-file FILE.
 
@@ -7,6 +7,78 @@ variable "ssh_port" {
   default     = 2222
 }
 
+variable "node_unit" {
+  description = "The systemd unit that runs the IRI node."
+  default     = "iri.service"
+}
+
+variable "restart_node" {
+  description = "Restart the node's unit so a new user, limit or API setting takes effect at once."
+  default     = false
+}
+
+variable "nofile" {
+  description = "Open-files limit of the node (the default 4096 is what attackers exhausted)."
+  default     = 65535
+}
+
+# The node runs as an unprivileged system user that owns its data, inside a
+# sandbox (PrivateTmp, PrivateDevices, ProtectSystem=full, ProtectHome,
+# NoNewPrivileges).
+user "iri" {
+  home             = "/var/lib/iri"
+  data_dir         = "/var/lib/iri"
+  unit             = var.node_unit
+  run_unit_as_user = true
+  restart          = var.restart_node
+}
+
+# Raise the open-files limit where it reaches the node's process: systemd
+# services ignore limits.conf.
+limits {
+  nofile  = var.nofile
+  unit    = var.node_unit
+  user    = "iri"
+  restart = var.restart_node
+}
+
+# The commands that let a stranger reconfigure the node or burn its CPU are
+# refused to remote callers.
+iri {
+  path    = "/var/lib/iri/iri.ini"
+  port    = 14265
+  unit    = var.node_unit
+  restart = var.restart_node
+  remote_limit_api = [
+    "addNeighbors", "getNeighbors", "removeNeighbors", "attachToTangle", "interruptAttachingToTangle",
+  ]
+}
+
+# HAProxy in front of the node's API on port 14267: only well-formed JSON API
+# calls with the X-IOTA-API-Version header reach the node; the commands the
+# iri block limits are refused here too (behind a loopback proxy IRI trusts
+# every call); per-address rate and connection limits; the heavy
+# getTransactionsToApprove gets its own tiny backend so it cannot starve the
+# rest. The iri block's API_HOST becomes 127.0.0.1: the node's own port
+# (14265) is reachable only through the proxy.
+haproxy {
+  port = 14267
+  allowed_commands = [
+    "getNodeInfo", "getNodeAPIConfiguration", "getTips", "findTransactions", "getTrytes",
+    "getInclusionStates", "getBalances", "getTransactionsToApprove", "wereAddressesSpentFrom",
+    "checkConsistency", "broadcastTransactions", "storeTransactions",
+  ]
+}
+
+# Packet filter (nftables table "inet harden"): SSH (following the sshd
+# block, rate limited per source), the node's gossip port and HAProxy's
+# public port, with a per-address connection cap in the kernel; everything
+# else inbound dropped.
+firewall {
+  public_api_max_connections = 32
+}
+
+# Keys only, no root login, modern algorithms, on a port of its own.
 sshd {
   port = var.ssh_port
 }

@@ -7,6 +7,7 @@ package registry
 
 import (
 	"harden/modules/firewall"
+	"harden/modules/haproxy"
 	"harden/modules/iri"
 	"harden/modules/limits"
 	"harden/modules/module"
@@ -20,6 +21,7 @@ func Factories() []module.Factory {
 		user.Factory,
 		limits.Factory,
 		iri.Factory,
+		haproxy.Factory,
 		firewall.Factory,
 		sshd.Factory,
 	}
