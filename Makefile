@@ -56,8 +56,12 @@ deps:
 
 check: deps vet test root-test system-test
 
+# Benchmarks: the pure parts and a whole plan (medians over -count runs),
+# then the API under attack with and without harden's HAProxy (needs haproxy).
 bench:
-	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./... | tee bench.txt
+	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./agent/... ./modules/... | tee bench.txt
+	$(GO) test -tags attack -run '^$$' -bench . -benchtime 2s -count 3 ./integration/attack/ | tee -a bench.txt
+	$(GO) run ./integration/attack/cmd/attackbench | tee -a bench.txt
 
 clean:
 	rm -rf bin system-test.log bench.txt
