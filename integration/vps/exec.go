@@ -86,7 +86,38 @@ func (m *Machine) SSH(user string, port int, cmd string) Result {
 // ssh connection's SSH_CONNECTION is kept so harden knows which session
 // the operator is on.
 func (m *Machine) Sudo(cmd string) Result {
-	return m.SSH(DeployUser, m.Port, "sudo -n --preserve-env=SSH_CONNECTION "+cmd)
+	r := m.SSH(DeployUser, m.Port, "sudo -n --preserve-env=SSH_CONNECTION "+cmd)
+	m.mu.Lock()
+	m.history = append(m.history, r)
+	m.mu.Unlock()
+	return r
+}
+
+// historyReport is every operator command run so far with its output
+// (shortened), for a failed test's log.
+func (m *Machine) historyReport() string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var b strings.Builder
+	for _, r := range m.history {
+		s := r.String()
+		if lines := strings.Count(s, "\n"); lines > 60 {
+			s = headTail(s, 25, 25)
+		}
+		b.WriteString(s + "\n")
+	}
+	return b.String()
+}
+
+// headTail keeps the first and last lines of s.
+func headTail(s string, head, tailN int) string {
+	lines := strings.Split(s, "\n")
+	if len(lines) <= head+tailN {
+		return s
+	}
+	out := append([]string{}, lines[:head]...)
+	out = append(out, fmt.Sprintf("[... %d lines ...]", len(lines)-head-tailN))
+	return strings.Join(append(out, lines[len(lines)-tailN:]...), "\n")
 }
 
 // MustSudo is Sudo that fails the test (with command and output) unless the

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -25,6 +26,9 @@ type Machine struct {
 	HostAddr string // the host's end (10.231.N.1)
 	// Port is where Sudo and SSH connect; a test that moves sshd updates it.
 	Port int
+
+	mu      sync.Mutex
+	history []Result // operator commands (Sudo), reported on failure
 
 	nspawn  *exec.Cmd
 	exited  chan struct{}
@@ -306,7 +310,9 @@ func parentOf(pid int) int {
 func (m *Machine) waitBooted(ctx context.Context) error {
 	var state string
 	err := m.poll(90*time.Second, func() (bool, error) {
-		r := m.Exec("systemctl", "is-system-running")
+		// Exit 0 whatever the state: a failed probe unit would itself make
+		// the system "degraded".
+		r := m.Shell("systemctl is-system-running || true")
 		state = strings.TrimSpace(r.Stdout)
 		switch state {
 		case "running":
@@ -348,6 +354,9 @@ func (m *Machine) Banner(port int) (string, error) {
 // power off), killing it if it does not stop in time. On a failed test the
 // journal tail is logged first.
 func (m *Machine) stop() {
+	if m.t.Failed() {
+		m.t.Logf("operator commands on %s:\n%s", m.Name, m.historyReport())
+	}
 	if m.t.Failed() && m.pid1 != 0 {
 		j := m.Exec("journalctl", "--no-pager", "-n", "80")
 		m.t.Logf("journal tail of %s:\n%s%s", m.Name, j.Stdout, j.Stderr)
