@@ -181,7 +181,10 @@ func (m *Machine) start() error {
 	m.nspawn = exec.Command("systemd-nspawn", "-b", "-D", m.Dir, "-M", m.Name,
 		"--register=no", "--keep-unit", "--console=read-only", "--network-veth")
 	m.nspawn.Stdout, m.nspawn.Stderr = console, console
-	m.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	// Its own session keeps terminal signals away from it; the death signal
+	// shuts the machine down if the test binary dies without cleaning up
+	// (go test's timeout panics, a kill).
+	m.nspawn.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Pdeathsig: syscall.SIGTERM}
 	if err := m.nspawn.Start(); err != nil {
 		return err
 	}
