@@ -160,7 +160,8 @@ func acquireSlot() (*slot, error) {
 		// A machine directory for this slot left by a killed run is stale:
 		// nobody else can hold the slot now.
 		stale, _ := filepath.Glob(filepath.Join(machinesDir(), machineName(n)+"-*"))
-		for _, s := range stale {
+		locks, _ := filepath.Glob(filepath.Join(machinesDir(), ".#"+machineName(n)+"-*.lck"))
+		for _, s := range append(stale, locks...) {
 			os.RemoveAll(s)
 		}
 		return &slot{n: n, unlock: unlock}, nil
