@@ -47,6 +47,7 @@ func TestFreshVPS(t *testing.T) {
 // directory and its host-side veth end are gone once its test ends.
 func TestMachineIsRemoved(t *testing.T) {
 	t.Parallel()
+	vps.Require(t)
 	var dir, name string
 	t.Run("boot", func(t *testing.T) {
 		m := vps.Boot(t, vps.Options{NoHarden: true})

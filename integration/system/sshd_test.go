@@ -37,6 +37,7 @@ func TestPlanApplyPlan(t *testing.T) {
 // ssh-audit finds no failing algorithm.
 func TestLoginAfterApply(t *testing.T) {
 	t.Parallel()
+	vps.Require(t)
 	hostTool(t, "sshpass", "sshpass")
 	hostTool(t, "ssh-audit", "ssh-audit")
 	m := bootWithProfile(t, movedSSH)
