@@ -55,6 +55,11 @@ func applyAndConfirm(t *testing.T, m *vps.Machine) vps.Result {
 	}
 	m.Port = newPort
 	harden(m, "confirm")
+	// The confirm reloads sshd to close the old port; sshd re-executes on
+	// SIGHUP and is briefly not listening after systemd calls the reload done.
+	if err := m.WaitSSH(newPort, 10*time.Second); err != nil {
+		t.Fatalf("sshd does not answer on port %d after confirm: %v", newPort, err)
+	}
 	return r
 }
 

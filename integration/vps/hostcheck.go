@@ -61,8 +61,8 @@ func LeftOvers() []string {
 	for _, d := range dirs {
 		// Another test binary may be running a machine right now: only a
 		// directory whose slot lock is free is a leftover.
-		name := filepath.Base(d)
-		n := strings.TrimPrefix(name[:strings.LastIndex(name+"-", "-")], "harden")
+		slotName, _, _ := strings.Cut(filepath.Base(d), "-")
+		n := strings.TrimPrefix(slotName, "harden")
 		unlock, ok, err := tryLock(filepath.Join(CacheDir(), "slots", n+".lock"))
 		if err == nil && ok {
 			unlock()

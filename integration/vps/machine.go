@@ -360,9 +360,12 @@ func (m *Machine) stop() {
 	if m.t.Failed() {
 		m.t.Logf("operator commands on %s:\n%s", m.Name, m.historyReport())
 	}
+	consoleToo := m.t.Failed()
 	if m.t.Failed() && m.pid1 != 0 {
 		j := m.Exec("journalctl", "--no-pager", "-n", "80")
 		m.t.Logf("journal tail of %s:\n%s%s", m.Name, j.Stdout, j.Stderr)
+		// The console only matters when the journal cannot be read.
+		consoleToo = !j.OK()
 	}
 	if m.nspawn == nil || m.nspawn.Process == nil {
 		return
@@ -375,7 +378,7 @@ func (m *Machine) stop() {
 		syscall.Kill(-m.nspawn.Process.Pid, syscall.SIGKILL)
 		<-m.exited
 	}
-	if m.t.Failed() {
+	if consoleToo {
 		m.t.Logf("console tail of %s:\n%s", m.Name, m.consoleTail(20))
 	}
 }
