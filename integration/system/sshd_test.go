@@ -58,8 +58,8 @@ func TestLoginAfterApply(t *testing.T) {
 	}
 	refused(t, "password login", m.PasswordLogin(vps.DeployUser, vps.DeployPassword, newPort))
 	refused(t, "root key login", m.SSH("root", newPort, "true"))
-	if banner, err := m.Banner(22); err == nil {
-		t.Errorf("port 22 still answers after the move: %q", banner)
+	if err := m.WaitClosed(22, 10*time.Second); err != nil {
+		t.Errorf("after the move: %v", err)
 	}
 	if fails := auditFails(t, m, newPort); len(fails) > 0 {
 		t.Errorf("ssh-audit still fails on:\n%s", strings.Join(fails, "\n"))
@@ -150,8 +150,8 @@ func TestRollbackAfterConfirm(t *testing.T) {
 	etc := etcState(t, m)
 
 	applyAndConfirm(t, m)
-	if _, err := m.Banner(22); err == nil {
-		t.Fatal("port 22 still open after confirm: the first rollback would prove nothing")
+	if err := m.WaitClosed(22, 10*time.Second); err != nil {
+		t.Fatalf("after confirm: %v (the first rollback would prove nothing)", err)
 	}
 	harden(m, "rollback") // the confirm's run: port 22 comes back
 	if err := m.WaitSSH(22, 10*time.Second); err != nil {
@@ -174,8 +174,8 @@ func checkRolledBack(t *testing.T, m *vps.Machine, etc string) {
 	if d := diffLines(etc, withoutMachinery(etcState(t, m))); d != "" {
 		t.Errorf("/etc differs from before apply:\n%s", d)
 	}
-	if banner, err := m.Banner(newPort); err == nil {
-		t.Errorf("port %d still answers after rollback: %q", newPort, banner)
+	if err := m.WaitClosed(newPort, 10*time.Second); err != nil {
+		t.Errorf("after rollback: %v", err)
 	}
 	m.Expect(m.SSH(vps.DeployUser, 22, "true"))
 	m.Expect(m.PasswordLogin(vps.DeployUser, vps.DeployPassword, 22))
@@ -220,16 +220,8 @@ func TestUnconfirmedApplyRollsBack(t *testing.T) {
 	}
 	// No confirm. The timer fires after 10s; the rollback reloads sshd,
 	// which stops listening on the new port.
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		if _, err := m.Banner(newPort); err != nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("port %d still answers a minute after the confirm window\n%s",
-				newPort, m.Journal("harden-rollback.service", 30))
-		}
-		time.Sleep(500 * time.Millisecond)
+	if err := m.WaitClosed(newPort, 60*time.Second); err != nil {
+		t.Fatalf("a minute after the confirm window: %v\n%s", err, m.Journal("harden-rollback.service", 30))
 	}
 	if err := m.WaitSSH(22, 10*time.Second); err != nil {
 		t.Fatalf("port 22 does not answer after the automatic rollback: %v", err)

@@ -341,6 +341,18 @@ func (m *Machine) WaitSSH(port int, limit time.Duration) error {
 	})
 }
 
+// WaitClosed waits until nothing answers on port (a reloaded sshd stops
+// listening on a port only once it has re-executed).
+func (m *Machine) WaitClosed(port int, limit time.Duration) error {
+	return m.poll(limit, func() (bool, error) {
+		banner, err := m.Banner(port)
+		if err != nil {
+			return true, nil
+		}
+		return false, fmt.Errorf("port %d still answers: %q", port, banner)
+	})
+}
+
 // Banner connects to port on the machine and returns the first line it sends.
 func (m *Machine) Banner(port int) (string, error) {
 	c, err := net.DialTimeout("tcp", net.JoinHostPort(m.Addr, strconv.Itoa(port)), 2*time.Second)
