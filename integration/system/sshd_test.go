@@ -90,10 +90,10 @@ func TestInvalidInputChangesNothing(t *testing.T) {
 	cases := []struct {
 		name, profile, want string
 	}{
-		{"bad value", "sshd {\n  port = 70000\n}\n", "out of range"},
+		{"bad value", "sshd {\n  port = 70000\n}\n", "profile.hcl:2:10: Invalid value for port"},
 		{"unknown attribute", "sshd {\n  pasword_authentication = false\n}\n", "password_authentication"},
 		// MaxStartups start > full passes harden's pattern; sshd rejects it.
-		{"rejected by sshd -t", "sshd {\n  port = 2222\n  max_startups = \"60:30:10\"\n}\n", "MaxStartups"},
+		{"rejected by sshd -t", "sshd {\n  port = 2222\n  max_startups = \"60:30:10\"\n}\n", "Invalid MaxStartups spec"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
