@@ -7,16 +7,16 @@ SHELL     := /bin/bash
 GO        ?= go
 BIN       := bin/harden
 # Version from git: the nearest v* tag, else 0.1.0 plus the commit count and hash.
-VERSION   ?= $(shell git describe --tags --match 'v*' 2>/dev/null | sed 's/^v//' || \
-               echo "0.1.0+git$$(git rev-list --count HEAD 2>/dev/null || echo 0).$$(git rev-parse --short=12 HEAD 2>/dev/null || echo unknown)")
+VERSION   ?= $(or $(shell git describe --tags --match 'v*' 2>/dev/null | sed 's/^v//'),0.1.0+git$(shell git rev-list --count HEAD 2>/dev/null || echo 0).$(shell git rev-parse --short=12 HEAD 2>/dev/null || echo unknown))
 LDFLAGS   := -s -w -X harden/agent/cli.Version=$(VERSION)
 GOFLAGS_BUILD := -trimpath -buildvcs=false
 
 # Debian packages the test tiers use on the host.
 APT_PACKAGES := openssh-server openssh-client nftables haproxy iproute2 debootstrap \
-                systemd-container netcat-openbsd ssh-audit sshpass zstd dpkg-dev lintian
+                systemd-container netcat-openbsd ssh-audit sshpass zstd dpkg-dev lintian \
+                cloud-init man-db
 
-.PHONY: all build run test vet root-test system-test check bench deps clean
+.PHONY: all build run test vet root-test system-test check bench deps deb clean
 
 all: build
 
@@ -44,7 +44,11 @@ root-test:
 
 # Tier 3: a booted Debian 12 VPS (systemd-nspawn), as root.
 system-test: build
-	$(GO) test -count=1 -tags system -timeout 45m -v ./integration/system/...
+	$(GO) test -count=1 -p 1 -tags system -timeout 45m -v ./integration/system/... ./integration/packaging/...
+
+# The .deb (dist/harden_<version>_<arch>.deb), reproducible from the commit.
+deb: build
+	BIN=$(BIN) VERSION='$(VERSION)' packaging/build-deb.sh dist
 
 # Installs the host packages the tiers need (idempotent, quick when present).
 deps:
@@ -64,4 +68,4 @@ bench:
 	$(GO) run ./integration/attack/cmd/attackbench | tee -a bench.txt
 
 clean:
-	rm -rf bin system-test.log bench.txt
+	rm -rf bin dist bench.txt

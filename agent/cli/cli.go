@@ -8,6 +8,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+
 	"runtime/debug"
 	"sort"
 	"strings"
@@ -51,15 +52,16 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"plan":     {"Show the changes apply would make; change nothing", runPlan},
-		"apply":    {"Make the planned changes (asks first unless -auto-approve)", runApply},
-		"validate": {"Check a profile's syntax and meaning; no machine access", runValidate},
-		"rollback": {"Undo an applied run (default: the last one)", runRollback},
-		"confirm":  {"Keep an apply that changed SSH or the firewall (disarm its rollback)", runConfirm},
-		"status":   {"Show a pending confirmation, the last drift check and the recent runs", runStatus},
-		"drift":    {"Check for drift from the profile; log it to the journal (the drift timer runs this)", runDrift},
-		"profiles": {"List the built-in profiles, or `profiles show NAME`", runProfiles},
-		"version":  {"Print harden's version", runVersion},
+		"plan":       {"Show the changes apply would make; change nothing", runPlan},
+		"apply":      {"Make the planned changes (asks first unless -auto-approve)", runApply},
+		"validate":   {"Check a profile's syntax and meaning; no machine access", runValidate},
+		"rollback":   {"Undo an applied run (default: the last one)", runRollback},
+		"confirm":    {"Keep an apply that changed SSH or the firewall (disarm its rollback)", runConfirm},
+		"status":     {"Show a pending confirmation, the last drift check and the recent runs", runStatus},
+		"cloud-init": {"Print a #cloud-config that installs harden and applies a profile on first boot", runCloudInit},
+		"drift":      {"Check for drift from the profile; log it to the journal (the drift timer runs this)", runDrift},
+		"profiles":   {"List the built-in profiles, or `profiles show NAME`", runProfiles},
+		"version":    {"Print harden's version", runVersion},
 	}
 }
 
@@ -122,17 +124,23 @@ func newFlagSet(io IO, name, synopsis, about string) *flag.FlagSet {
 	return fs
 }
 
-// parseFlags parses a verb's flags; --help prints usage to stdout and exits 0.
+// parseFlags parses a verb's flags; --help prints usage to stdout and exits
+// 0, a bad flag prints the error and usage to stderr and exits 1.
 func parseFlags(fs *flag.FlagSet, io IO, args []string) (int, bool) {
+	fs.SetOutput(discard) // the flag package would print usage itself
 	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
+	switch {
+	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(io.Out)
 		fs.Usage()
 		return ExitOK, false
-	}
-	if err != nil {
+	case err != nil:
+		fmt.Fprintf(io.Err, "harden %s: %v\n", fs.Name(), err)
+		fs.SetOutput(io.Err)
+		fs.Usage()
 		return ExitError, false
 	}
+	fs.SetOutput(io.Err)
 	return 0, true
 }
 
@@ -150,3 +158,6 @@ func runVersion(io IO, args []string) int {
 	fmt.Fprintf(io.Out, "harden %s\n", version())
 	return ExitOK
 }
+
+// discard is io.Discard, reachable where a parameter named io hides the package.
+var discard = io.Discard

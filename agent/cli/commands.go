@@ -43,6 +43,13 @@ func runPlan(io IO, args []string) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	// Plan what a plain apply would do: a port move holds the old port
+	// until confirm (so a plan over that port is not refused either).
+	if !s.host.Offline() {
+		if _, _, err := holdOldSSHPorts(ctx, e); err != nil {
+			return fail(io, err)
+		}
+	}
 	p, err := e.Plan(ctx)
 	if err != nil {
 		return fail(io, err)
