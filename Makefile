@@ -44,7 +44,7 @@ root-test:
 
 # Tier 3: a booted Debian 12 VPS (systemd-nspawn), as root.
 system-test: build
-	$(GO) test -count=1 -p 1 -tags system -timeout 45m -v ./integration/system/... ./integration/packaging/...
+	$(GO) test -count=1 -p 1 -tags system -timeout 45m -v ./integration/...
 
 # The .deb (dist/harden_<version>_<arch>.deb), reproducible from the commit.
 deb: build
