@@ -3,15 +3,13 @@ package cloudinit
 import (
 	"bytes"
 	"encoding/base64"
-	"flag"
+	"harden/modules/module/moduletest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden documents in testdata/")
 
 const sampleProfile = `# A profile.
 variable "ssh_port" {
@@ -50,19 +48,7 @@ func TestRenderGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden := filepath.Join("testdata", name+".yaml")
-			if *update {
-				if err := os.WriteFile(golden, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(golden)
-			if err != nil {
-				t.Fatalf("%v (run go test ./agent/cloudinit -update)", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("document differs from %s (go test ./agent/cloudinit -update):\n%s", golden, got)
-			}
+			moduletest.Golden(t, name+".yaml", got)
 		})
 	}
 }

@@ -3,17 +3,13 @@ package render_test
 import (
 	"bytes"
 	"encoding/json"
-	"flag"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"harden/agent/plan"
 	"harden/agent/render"
 	"harden/modules/module"
+	"harden/modules/module/moduletest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files")
 
 // samplePlan is a plan of the shapes every module produces: settings,
 // a file diff, effects, warnings, notes.
@@ -44,29 +40,12 @@ func samplePlan() *plan.Plan {
 	})
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./agent/render -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file:\n%s", name, got)
-	}
-}
-
 func TestTextGolden(t *testing.T) {
 	var buf bytes.Buffer
 	if err := render.Text(&buf, samplePlan()); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "plan.txt", buf.Bytes())
+	moduletest.Golden(t, "plan.txt", buf.Bytes())
 }
 
 func TestJSONGolden(t *testing.T) {
@@ -74,7 +53,7 @@ func TestJSONGolden(t *testing.T) {
 	if err := render.JSON(&buf, samplePlan()); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "plan.json", buf.Bytes())
+	moduletest.Golden(t, "plan.json", buf.Bytes())
 	var back plan.Plan
 	if err := json.Unmarshal(buf.Bytes(), &back); err != nil {
 		t.Fatal(err)
@@ -90,5 +69,5 @@ func TestEmptyPlan(t *testing.T) {
 	if err := render.Text(&buf, p); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "empty.txt", buf.Bytes())
+	moduletest.Golden(t, "empty.txt", buf.Bytes())
 }

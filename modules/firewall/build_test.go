@@ -1,9 +1,6 @@
 package firewall
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
@@ -12,8 +9,6 @@ import (
 
 	"harden/modules/module/moduletest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // Profiles whose tables are pinned in testdata/<name>.nft (the persisted
 // file, which holds the table's text form).
@@ -40,19 +35,7 @@ func TestBuildGolden(t *testing.T) {
 	for name, src := range goldenProfiles {
 		t.Run(name, func(t *testing.T) {
 			got := renderFile(goldenTable(t, src))
-			path := filepath.Join("testdata", name+".nft")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./modules/firewall -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("%s differs:\n%s", path, got)
-			}
+			moduletest.Golden(t, name+".nft", []byte(got))
 		})
 	}
 }

@@ -1,9 +1,6 @@
 package haproxy
 
 import (
-	"flag"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,8 +8,6 @@ import (
 	"harden/modules/module"
 	"harden/modules/module/moduletest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // fakeIRI stands in for the iri module in Link.
 type fakeIRI struct {
@@ -84,19 +79,7 @@ func TestRenderGolden(t *testing.T) {
 	for _, v := range variants {
 		t.Run(v.name, func(t *testing.T) {
 			got := Render(decodeVariant(t, v).Settings())
-			path := filepath.Join("testdata", v.name+".cfg")
-			if *update {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run go test ./modules/haproxy -update)", err)
-			}
-			if got != string(want) {
-				t.Errorf("rendered %s differs from %s (run with -update after checking)", v.name, path)
-			}
+			moduletest.Golden(t, v.name+".cfg", []byte(got))
 		})
 	}
 }

@@ -3,7 +3,6 @@ package iri
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +16,6 @@ import (
 	"harden/modules/module"
 	"harden/modules/module/moduletest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 // peers is a fixed set of decoded modules for Link.
 type peers map[string]module.Module
@@ -234,24 +231,7 @@ func TestPlanGolden(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := json.MarshalIndent(p, "", "  ")
-	golden(t, "plan-public.golden", append(got, '\n'))
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n%s", path, got)
-	}
+	moduletest.Golden(t, "plan-public.golden", append(got, '\n'))
 }
 
 // seed writes the account databases a host's Read needs.
@@ -295,7 +275,7 @@ func TestApplyAndUndo(t *testing.T) {
 		t.Fatal(err)
 	}
 	got, _ := os.ReadFile(h.Path(ini))
-	golden(t, "applied.ini.golden", got)
+	moduletest.Golden(t, "applied.ini.golden", got)
 	meta, _ := h.Meta(ini)
 	if meta.Mode != 0o600 {
 		t.Errorf("mode changed to %o", meta.Mode)

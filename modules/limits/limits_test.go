@@ -3,7 +3,6 @@ package limits
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io/fs"
 	"os"
@@ -18,8 +17,6 @@ import (
 	"harden/modules/module"
 	"harden/modules/module/moduletest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func decode(t *testing.T, src string) *Module {
 	t.Helper()
@@ -179,8 +176,8 @@ func TestFieldsShowOldLimit(t *testing.T) {
 
 func TestRenderedFilesGolden(t *testing.T) {
 	c := decode(t, "limits {}").cfg
-	golden(t, "harden-limits.conf.golden", c.DropIn())
-	golden(t, "harden-iri.conf.golden", c.LimitsFile())
+	moduletest.Golden(t, "harden-limits.conf.golden", c.DropIn())
+	moduletest.Golden(t, "harden-iri.conf.golden", c.LimitsFile())
 	// The drop-in reads back through go-systemd's parser.
 	opts, err := unitdropin.Parse(c.DropIn())
 	if err != nil {
@@ -188,23 +185,6 @@ func TestRenderedFilesGolden(t *testing.T) {
 	}
 	if v, ok := unitdropin.Value(opts, "Service", "LimitNOFILE"); !ok || v != "65535" {
 		t.Errorf("LimitNOFILE read back as %q, %v", v, ok)
-	}
-}
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs:\n%s", path, got)
 	}
 }
 

@@ -2,7 +2,6 @@ package sshd
 
 import (
 	"context"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,8 +13,6 @@ import (
 	"harden/modules/module"
 	"harden/modules/module/moduletest"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // stockFiles is a fresh Debian 12 cloud image: the stock sshd_config and
 // cloud-init's drop-in turning password logins back on.
@@ -94,25 +91,6 @@ func mustPlan(t testing.TB, m *Module, st *State) module.Plan {
 		t.Fatal(err)
 	}
 	return p
-}
-
-// golden compares got with testdata/name, or rewrites it under -update.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the golden file (go test -update rewrites it):\n%s", name, got)
-	}
 }
 
 // planText is a stable text form of a plan for golden files: addresses,

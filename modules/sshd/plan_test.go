@@ -7,13 +7,14 @@ import (
 	"testing"
 
 	"harden/modules/module"
+	"harden/modules/module/moduletest"
 )
 
 func TestPlanStockCloudImageGolden(t *testing.T) {
 	h, _ := newRoot(t, stockFiles(t))
 	m := New()
 	p := mustPlan(t, m, readState(t, m, h))
-	golden(t, "plan_debian12_cloudinit.txt", planText(p, h.Root()))
+	moduletest.Golden(t, "plan_debian12_cloudinit.txt", []byte(planText(p, h.Root())))
 	file := findChange(t, p, "sshd.file["+configPath+"]")
 	if file.After != readTestdata(t, "debian12_sshd_config.hardened") {
 		t.Error("the planned sshd_config is not the rendered golden file")

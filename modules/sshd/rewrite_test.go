@@ -1,6 +1,7 @@
 package sshd
 
 import (
+	"harden/modules/module/moduletest"
 	"strings"
 	"testing"
 )
@@ -8,7 +9,7 @@ import (
 func TestRewriteStockDebianGolden(t *testing.T) {
 	stock := readTestdata(t, "debian12_sshd_config")
 	got := rewriteMain(stock, defaults())
-	golden(t, "debian12_sshd_config.hardened", got)
+	moduletest.Golden(t, "debian12_sshd_config.hardened", []byte(got))
 	if again := rewriteMain(got, defaults()); again != got {
 		t.Errorf("rewrite is not idempotent:\n%s", again)
 	}

@@ -3,7 +3,6 @@ package user
 import (
 	"context"
 	"encoding/json"
-	"flag"
 	"os"
 	"path/filepath"
 	"slices"
@@ -17,8 +16,6 @@ import (
 	"harden/modules/module"
 	"harden/modules/module/moduletest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files in testdata/")
 
 func decode(t *testing.T, src string) *Module {
 	t.Helper()
@@ -206,19 +203,7 @@ func TestPlanDropInEffects(t *testing.T) {
 
 func TestDropInGolden(t *testing.T) {
 	got := decode(t, sandboxed).cfg.DropIn()
-	path := filepath.Join("testdata", "harden-user.conf.golden")
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(got) != string(want) {
-		t.Errorf("drop-in differs:\n%s", got)
-	}
+	moduletest.Golden(t, "harden-user.conf.golden", got)
 	opts, err := unitdropin.Parse(got)
 	if err != nil {
 		t.Fatal(err)
