@@ -33,22 +33,16 @@ func runPlan(io IO, args []string) int {
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}
-	s, ok := o.load(io)
+	s, e, ok := o.start(io)
 	if !ok {
 		return ExitError
-	}
-	e, err := s.engine(o.targets)
-	if err != nil {
-		return fail(io, err)
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	// Plan what a plain apply would do: a port move holds the old port
 	// until confirm (so a plan over that port is not refused either).
-	if !s.host.Offline() {
-		if _, _, err := holdOldSSHPorts(ctx, e); err != nil {
-			return fail(io, err)
-		}
+	if _, _, err := holdOldSSHPorts(ctx, s.host, e); err != nil {
+		return fail(io, err)
 	}
 	p, err := e.Plan(ctx)
 	if err != nil {
@@ -82,19 +76,16 @@ func runApply(io IO, args []string) int {
 	if o.json && !autoApprove {
 		return fail(io, fmt.Errorf("apply -json needs -auto-approve (there is no one to ask)"))
 	}
-	s, ok := o.load(io)
+	s, e, ok := o.start(io)
 	if !ok {
 		return ExitError
-	}
-	e, err := s.engine(o.targets)
-	if err != nil {
-		return fail(io, err)
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	var held, final []int
-	if !noConfirm && !s.host.Offline() {
-		if held, final, err = holdOldSSHPorts(ctx, e); err != nil {
+	var err error
+	if !noConfirm {
+		if held, final, err = holdOldSSHPorts(ctx, s.host, e); err != nil {
 			return fail(io, err)
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/coreos/go-systemd/v22/journal"
 
 	"harden/agent/engine"
+	"harden/agent/plan"
 	"harden/modules/host"
 )
 
@@ -39,18 +40,19 @@ func runDrift(io IO, args []string) int {
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}
-	s, ok := o.load(io)
+	s, e, ok := o.start(io)
 	if !ok {
 		return ExitError
-	}
-	e, err := s.engine(o.targets)
-	if err != nil {
-		return fail(io, err)
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
 	rec := driftRecord{Checked: time.Now().UTC(), Profile: s.profile.Source}
-	p, err := e.Plan(ctx)
+	// A port move waiting for confirm is pending, not drift.
+	_, _, err := holdOldSSHPorts(ctx, s.host, e)
+	var p *plan.Plan
+	if err == nil {
+		p, err = e.Plan(ctx)
+	}
 	if err != nil {
 		rec.Error = err.Error()
 	} else {

@@ -125,3 +125,18 @@ func (s *session) engine(targets []string) (*engine.Engine, error) {
 	}
 	return e, e.Targets(targets)
 }
+
+// start loads the profile and builds the engine (honouring -target) for a
+// verb that plans; ok is false after it has reported why.
+func (o *options) start(io IO) (*session, *engine.Engine, bool) {
+	s, ok := o.load(io)
+	if !ok {
+		return nil, nil, false
+	}
+	e, err := s.engine(o.targets)
+	if err != nil {
+		fail(io, err)
+		return nil, nil, false
+	}
+	return s, e, true
+}

@@ -22,7 +22,11 @@ type livePorter interface {
 // sshd off the ports it listens on now, sshd and the firewall keep those
 // ports too, until `harden confirm` (from a session on a new port) applies
 // the profile again without them. It returns the held and the final ports.
-func holdOldSSHPorts(ctx context.Context, e *engine.Engine) (held, final []int, err error) {
+// Offline systems have no session to keep: nothing is held there.
+func holdOldSSHPorts(ctx context.Context, h *host.Host, e *engine.Engine) (held, final []int, err error) {
+	if h.Offline() {
+		return nil, nil, nil
+	}
 	var sshd livePorter
 	for _, m := range e.Modules {
 		if lp, ok := m.(livePorter); ok && m.Name() == "sshd" {
