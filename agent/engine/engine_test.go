@@ -3,6 +3,7 @@ package engine_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -205,5 +206,39 @@ func TestTargets(t *testing.T) {
 	err := e.Targets([]string{"sshd"})
 	if err == nil || !strings.Contains(err.Error(), "no such module (it has: file.b)") {
 		t.Errorf("err = %v", err)
+	}
+}
+
+// Runs that start within one second (an apply, then the confirm that
+// closes the old port) must still come back in the order they ran, whatever
+// their random id suffixes: rollback takes the newest.
+func TestRunsWithinOneSecondKeepTheirOrder(t *testing.T) {
+	e, _ := setup(t)
+	ctx := context.Background()
+	var ids []string
+	for i := range 12 {
+		e.Modules[0].(*filemod.Module).Content = fmt.Sprintf("version %d\n", i)
+		p, err := e.Plan(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		run, err := e.Apply(ctx, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, run.ID)
+	}
+	list, err := engine.RunsOf(e.Host).List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range list {
+		if r.ID != ids[i] {
+			t.Fatalf("run %d listed as %s, want %s (order %v)", i, r.ID, ids[i], ids)
+		}
+	}
+	last, _ := engine.RunsOf(e.Host).LastApplied()
+	if last != ids[len(ids)-1] {
+		t.Errorf("last applied = %s, want %s", last, ids[len(ids)-1])
 	}
 }

@@ -88,7 +88,7 @@ func (r *Runs) Open(id string) (*Run, error) {
 	return run, nil
 }
 
-// List returns every run, oldest first (ids sort by time).
+// List returns every run, oldest first.
 func (r *Runs) List() ([]Result, error) {
 	entries, err := os.ReadDir(r.dir)
 	if errors.Is(err, os.ErrNotExist) {
@@ -105,7 +105,14 @@ func (r *Runs) List() ([]Result, error) {
 		}
 		out = append(out, run.Result)
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	// Start times, not ids: two runs can start within the same second
+	// (an apply and the confirm that closes the old port).
+	sort.SliceStable(out, func(i, j int) bool {
+		if !out[i].Started.Equal(out[j].Started) {
+			return out[i].Started.Before(out[j].Started)
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out, nil
 }
 
