@@ -1,0 +1,78 @@
+//go:build system
+
+// Package nodes holds system-tier scenarios for the built-in node profiles
+// (iri-node, iri-public-node): each boots a fresh Debian 12 VPS, runs the
+// real harden binary on it the operator's way, and judges the result from
+// the host, across reboots where the scenario needs one. Run as root:
+//
+//	go test -tags system -count=1 -timeout 40m ./integration/nodes/...
+package nodes
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"harden/integration/vps"
+)
+
+// listener is the static tcplisten binary, built once for all scenarios.
+var listener string
+
+// TestMain builds the listener and checks that the suite leaves the host as
+// it found it: no ruleset change, no new listening socket, no machine left.
+func TestMain(m *testing.M) {
+	if reason := vps.Unsupported(); reason != "" {
+		os.Exit(m.Run())
+	}
+	ports := []int{22, sshPort, gossipPort, apiPort, proxyPort, strayPort}
+	before, err := vps.SnapshotHost(ports...)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nodes: snapshot host: %v\n", err)
+		os.Exit(1)
+	}
+	tmp, err := os.MkdirTemp("", "harden-nodes-")
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nodes: %v\n", err)
+		os.Exit(1)
+	}
+	if listener, err = buildListener(tmp); err != nil {
+		fmt.Fprintf(os.Stderr, "nodes: %v\n", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(tmp)
+	vps.Close()
+	after, err := vps.SnapshotHost(ports...)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "nodes: snapshot host: %v\n", err)
+		os.Exit(1)
+	}
+	if diff := before.Diff(after); diff != "" {
+		fmt.Fprintf(os.Stderr, "nodes: the suite changed the host:\n%s", diff)
+		code = 1
+	}
+	if left := vps.LeftOvers(); len(left) > 0 {
+		fmt.Fprintf(os.Stderr, "nodes: the suite left behind: %v\n", left)
+		code = 1
+	}
+	os.Exit(code)
+}
+
+func buildListener(dir string) (string, error) {
+	root, err := vps.ModuleRoot()
+	if err != nil {
+		return "", err
+	}
+	out := filepath.Join(dir, "tcplisten")
+	cmd := exec.CommandContext(context.Background(), "go", "build", "-o", out, "./integration/nodes/cmd/tcplisten")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("build tcplisten: %w\n%s", err, b)
+	}
+	return out, nil
+}
