@@ -51,7 +51,8 @@ func Arm(ctx context.Context, h *host.Host, p *Pending, window time.Duration) er
 
 // installBootUnit writes and enables the boot-time unit when it is not
 // there already (the .deb ships it; a hand-installed binary gets it here).
-// It is harden's own machinery, not a change of the run: not journaled.
+// It goes through the run's journal like any change: an apply that fails,
+// or a rollback, takes it away again.
 func installBootUnit(ctx context.Context, h *host.Host, exe string) error {
 	want := fmt.Sprintf(bootUnit, exe)
 	for _, dir := range []string{"/lib/systemd/system", "/etc/systemd/system"} {
@@ -59,14 +60,13 @@ func installBootUnit(ctx context.Context, h *host.Host, exe string) error {
 			return nil
 		}
 	}
-	file := h.Path(filepath.Join("/etc/systemd/system", BootUnit))
-	if err := os.WriteFile(file, []byte(want), 0o644); err != nil {
+	if err := h.WriteFile(filepath.Join("/etc/systemd/system", BootUnit), []byte(want), nil); err != nil {
 		return err
 	}
-	if err := h.Systemd().DaemonReload(ctx); err != nil {
+	if err := h.DaemonReload(ctx); err != nil {
 		return err
 	}
-	return h.Systemd().SetEnabled(ctx, BootUnit, true)
+	return h.SetEnabled(ctx, BootUnit, true)
 }
 
 // Disarm stops the rollback timer and removes the pending state.

@@ -7,8 +7,10 @@ package hosttest
 import (
 	"context"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"go.uber.org/zap/zaptest"
 
@@ -80,4 +82,10 @@ func NewAt(t testing.TB, root string) (*host.Host, *Systemd) {
 	}
 	h.Attach(j)
 	return h, sd
+}
+
+// StartTimer records a transient timer instead of starting one.
+func (s *Systemd) StartTimer(_ context.Context, timer, service string, after time.Duration, argv []string) error {
+	s.add(fmt.Sprintf("timer %s %s after %s: %s", timer, service, after, strings.Join(argv, " ")))
+	return nil
 }
