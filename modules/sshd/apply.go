@@ -3,12 +3,17 @@ package sshd
 import (
 	"context"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"time"
 
 	"harden/modules/host"
 	"harden/modules/module"
+
+	"go.uber.org/zap"
 )
 
 // Apply makes the planned changes: every sshd config file in the plan is
@@ -60,7 +65,37 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 			return fmt.Errorf("sshd: %w", err)
 		}
 	}
+	if (effects[effectReload] || effects[effectRestartSocket]) && !h.Offline() {
+		m.waitListening(ctx, h)
+	}
 	return nil
+}
+
+// listenWait bounds how long apply waits for sshd to listen after a reload.
+const listenWait = 5 * time.Second
+
+// waitListening waits until every desired port accepts a connection on
+// loopback: systemd reports a reload done when sshd re-executes, before it
+// listens again, and an operator who opens a new session at once would be
+// refused. A port that stays silent is logged, not an error: the re-read
+// after apply (sshd -T) is the judge of the configuration.
+func (m *Module) waitListening(ctx context.Context, h *host.Host) {
+	deadline := time.Now().Add(listenWait)
+	for _, port := range m.Ports() {
+		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
+		for {
+			conn, err := (&net.Dialer{Timeout: 500 * time.Millisecond}).DialContext(ctx, "tcp", addr)
+			if err == nil {
+				conn.Close()
+				break
+			}
+			if time.Now().After(deadline) || ctx.Err() != nil {
+				h.Logger().Warn("sshd does not answer yet after the reload", zap.Int("port", port), zap.Error(err))
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
+	}
 }
 
 // check validates the candidate config with `sshd -t -f`. The candidate
