@@ -117,6 +117,8 @@ func procStatus(pid int) (ppid int, nspid []string) {
 
 // sh runs a shell command line inside the VPS with the container's own
 // privileges (through its systemd), not through ssh: the console path.
+// systemd expands ${NAME} and $NAME in the command line itself: scripts
+// must not use them (write $$ for a literal $).
 func (n *node) sh(script string) vps.Result {
 	ctx, cancel := context.WithTimeout(context.Background(), vps.CommandTimeout)
 	defer cancel()
