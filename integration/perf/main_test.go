@@ -1,0 +1,42 @@
+//go:build system
+
+// Package perf measures harden's speed and footprint on the booted Debian
+// VPS of the system tier: first apply, converged plan and apply, exec calls
+// per plan, binary and .deb size, and plan time as the firewall grows. It
+// prints figures and their ratio to the targets; it never fails on a time.
+// It runs only with HARDEN_PERF=1 (make bench), as root:
+//
+//	HARDEN_PERF=1 go test -tags system -count=1 -v -run TestPerfReport ./integration/perf/
+package perf
+
+import (
+	"fmt"
+	"os"
+	"testing"
+
+	"harden/integration/vps"
+)
+
+// TestMain checks that the measurements leave the host as they found it.
+func TestMain(m *testing.M) {
+	if vps.Unsupported() != "" || os.Getenv("HARDEN_PERF") != "1" {
+		os.Exit(m.Run())
+	}
+	before, err := vps.SnapshotHost(22, sshPort)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "perf: snapshot host: %v\n", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	vps.Close()
+	after, err := vps.SnapshotHost(22, sshPort)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "perf: snapshot host: %v\n", err)
+		os.Exit(1)
+	}
+	if diff := before.Diff(after); diff != "" {
+		fmt.Fprintf(os.Stderr, "perf changed the host:\n%s", diff)
+		code = 1
+	}
+	os.Exit(code)
+}
