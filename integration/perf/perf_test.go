@@ -3,6 +3,7 @@
 package perf
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -70,9 +71,10 @@ func TestPerfReport(t *testing.T) {
 
 	// First apply on the fresh VPS, haproxy from the pre-downloaded debs.
 	const profile = "-profile iri-public-node"
-	first := measureOn(t, m, 1, "/root/first-apply.log", "harden apply -auto-approve -no-confirm "+profile)
+	first := measureOn(t, m, 1, "/root/first-apply.log", "harden apply -auto-approve -no-confirm -log-level debug "+profile)
 	log := m.MustShell("cat /root/first-apply.log").Stdout
 	aptMS := aptWindow(t, log)
+	slowest := slowSteps(log, 8)
 	rows = append(rows,
 		row{What: "first apply, wall", N: 1, S: wallsMS(first), Unit: "ms", Target: targetFirstApplyMS},
 		row{What: "  of which apt-get install haproxy (log)", N: 1, S: single(aptMS), Unit: "ms"},
@@ -127,7 +129,7 @@ func TestPerfReport(t *testing.T) {
 	rows = append(rows, row{What: "apt-get install haproxy alone (from cache)", N: 1, S: wallsMS(apt), Unit: "ms"})
 
 	report := "harden on the booted Debian 12 VPS (systemd-nspawn), profile iri-public-node\n\n" +
-		table(rows) + "\n" + execs + strings.Join(failures, "\n") +
+		table(rows) + "\n" + execs + "\n" + slowest + "\n" + strings.Join(failures, "\n") +
 		"\nfirewall address sets: the firewall block has no allow/deny address list (only ports and per-source meters), so the 10,000-address case cannot be expressed\n"
 	t.Log("\n" + report)
 	fmt.Print(report)
@@ -210,6 +212,7 @@ func execCalls(t *testing.T, m *vps.Machine, cmdline string) string {
 	r := m.Exec("/bin/sh", "-c", cmdline+" 2>&1 >/dev/null")
 	m.Expect(r)
 	counts := map[string]int{}
+	cmds := map[string][]string{}
 	total := 0
 	for _, line := range strings.Split(r.Stdout, "\n") {
 		fields := strings.Split(line, "\t")
@@ -218,6 +221,13 @@ func execCalls(t *testing.T, m *vps.Machine, cmdline string) string {
 		}
 		total++
 		counts[fields[3]]++
+		var e struct {
+			Cmd  string   `json:"cmd"`
+			Args []string `json:"args"`
+		}
+		if err := json.Unmarshal([]byte(fields[3]), &e); err == nil {
+			cmds[fields[3]] = append([]string{e.Cmd}, e.Args...)
+		}
 	}
 	if total == 0 {
 		t.Fatalf("no exec lines in the debug log of %s:\n%s", cmdline, r.Stdout)
@@ -230,9 +240,17 @@ func execCalls(t *testing.T, m *vps.Machine, cmdline string) string {
 		return counts[keys[i]] > counts[keys[j]] || counts[keys[i]] == counts[keys[j]] && keys[i] < keys[j]
 	})
 	var b strings.Builder
-	fmt.Fprintf(&b, "exec calls in one converged plan: %d\n", total)
+	fmt.Fprintf(&b, "exec calls in one converged plan: %d (count, median wall of one call alone over %d runs, command)\n", total, growRuns)
 	for _, k := range keys {
-		fmt.Fprintf(&b, "  %3d  %s\n", counts[k], k)
+		alone := "?"
+		if argv := cmds[k]; argv != nil {
+			// Run as a plain argv (no shell), as harden does.
+			r := m.Exec(append([]string{"/usr/local/bin/measure", "-n", strconv.Itoa(growRuns), "--"}, argv...)...)
+			if runs, err := parseRuns(r.Stdout); err == nil && r.OK() && len(runs) > 0 {
+				alone = fmt.Sprintf("%.1f ms", wallsMS(runs).Median)
+			}
+		}
+		fmt.Fprintf(&b, "  %3d  %9s  %s\n", counts[k], alone, k)
 	}
 	return b.String()
 }
@@ -244,4 +262,43 @@ func lastLines(s string, n int) string {
 		lines = lines[len(lines)-n:]
 	}
 	return strings.Join(lines, "\n")
+}
+
+// slowSteps lists the n longest gaps between consecutive lines of a log
+// (outside apt-get's own output), each with the line that ended it: where
+// a run spends its time.
+func slowSteps(log string, n int) string {
+	type gap struct {
+		d    time.Duration
+		line string
+	}
+	var gaps []gap
+	var prev time.Time
+	for _, line := range strings.Split(log, "\n") {
+		stamp, _, ok := strings.Cut(line, "\t")
+		if !ok {
+			continue
+		}
+		at, err := time.Parse("15:04:05.000", stamp)
+		if err != nil {
+			continue
+		}
+		if !prev.IsZero() && !strings.Contains(line, `"cmd": "apt-get"`) {
+			if len(line) > 140 {
+				line = line[:140] + "..."
+			}
+			gaps = append(gaps, gap{at.Sub(prev), line})
+		}
+		prev = at
+	}
+	sort.SliceStable(gaps, func(i, j int) bool { return gaps[i].d > gaps[j].d })
+	if len(gaps) > n {
+		gaps = gaps[:n]
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "slowest steps of the first apply (time before the log line, apt-get output excluded):\n")
+	for _, g := range gaps {
+		fmt.Fprintf(&b, "  %6d ms  %s\n", g.d.Milliseconds(), g.line)
+	}
+	return b.String()
 }
