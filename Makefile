@@ -66,6 +66,7 @@ bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./agent/... ./modules/... | tee bench.txt
 	$(GO) test -tags attack -run '^$$' -bench . -benchtime 2s -count 3 ./integration/attack/ | tee -a bench.txt
 	$(GO) run ./integration/attack/cmd/attackbench | tee -a bench.txt
+	HARDEN_PERF=1 $(GO) test -tags system -count=1 -v -timeout 15m -run TestPerfReport ./integration/perf/ | tee -a bench.txt
 
 clean:
 	rm -rf bin dist bench.txt

@@ -10,12 +10,15 @@ import (
 	"harden/modules/module"
 )
 
-// LivePorts are the ports sshd listens on now.
+// LivePorts are the ports sshd listens on now. The state it reads is
+// handed to the next Read (the engine's plan right after), so a plan that
+// asks for the live ports still runs `sshd -T` once.
 func (m *Module) LivePorts(ctx context.Context, h *host.Host) ([]int, error) {
 	st, err := m.Read(ctx, h)
 	if err != nil {
 		return nil, err
 	}
+	m.readAhead = st.(*State)
 	var ports []int
 	for _, v := range st.(*State).Effective["port"].Values {
 		if n, err := strconv.Atoi(v); err == nil {

@@ -42,6 +42,10 @@ type State struct {
 // values come from `sshd -T`; under -root (or when `sshd -T` cannot run)
 // they are computed from the files with sshd's own rules.
 func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
+	if st := m.readAhead; st != nil {
+		m.readAhead = nil
+		return st, nil
+	}
 	tree, err := readTree(h, configPath)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("sshd: %s not found under %s (is openssh-server installed?): %w", configPath, h.Root(), err)

@@ -75,6 +75,8 @@ type Module struct {
 	allowLockout bool
 	// held are old ports kept during a two-phase port move (HoldSSHPorts).
 	held []int
+	// readAhead is a state LivePorts read, used once by the next Read.
+	readAhead *State
 }
 
 // New returns a module with every hardened default (as if its block were
