@@ -25,14 +25,8 @@ var listener string
 // TestMain builds the listener and checks that the suite leaves the host as
 // it found it: no ruleset change, no new listening socket, no machine left.
 func TestMain(m *testing.M) {
-	if reason := vps.Unsupported(); reason != "" {
-		os.Exit(m.Run())
-	}
-	ports := []int{22, sshPort, gossipPort, apiPort, proxyPort, strayPort}
-	before, err := vps.SnapshotHost(ports...)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "nodes: snapshot host: %v\n", err)
-		os.Exit(1)
+	if vps.Unsupported() != "" {
+		os.Exit(m.Run()) // each test skips with the reason
 	}
 	tmp, err := os.MkdirTemp("", "harden-nodes-")
 	if err != nil {
@@ -43,22 +37,8 @@ func TestMain(m *testing.M) {
 		fmt.Fprintf(os.Stderr, "nodes: %v\n", err)
 		os.Exit(1)
 	}
-	code := m.Run()
+	code := vps.RunSuite(m, "nodes", 22, sshPort, gossipPort, apiPort, proxyPort, strayPort)
 	os.RemoveAll(tmp)
-	vps.Close()
-	after, err := vps.SnapshotHost(ports...)
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "nodes: snapshot host: %v\n", err)
-		os.Exit(1)
-	}
-	if diff := before.Diff(after); diff != "" {
-		fmt.Fprintf(os.Stderr, "nodes: the suite changed the host:\n%s", diff)
-		code = 1
-	}
-	if left := vps.LeftOvers(); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "nodes: the suite left behind: %v\n", left)
-		code = 1
-	}
 	os.Exit(code)
 }
 

@@ -27,35 +27,13 @@ var debDir string
 // TestMain checks that the suite leaves the host as it found it: no
 // ruleset change, no new listening socket, no machine left behind.
 func TestMain(m *testing.M) {
-	if reason := vps.Unsupported(); reason != "" {
-		os.Exit(m.Run())
-	}
 	var err error
 	if debDir, err = os.MkdirTemp("", "harden-debs-"); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	before, err := vps.SnapshotHost()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "packaging tier: snapshot host: %v\n", err)
-		os.Exit(1)
-	}
-	code := m.Run()
-	vps.Close()
+	code := vps.RunSuite(m, "packaging tier")
 	os.RemoveAll(debDir)
-	after, err := vps.SnapshotHost()
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "packaging tier: snapshot host: %v\n", err)
-		os.Exit(1)
-	}
-	if diff := before.Diff(after); diff != "" {
-		fmt.Fprintf(os.Stderr, "packaging tier changed the host:\n%s", diff)
-		code = 1
-	}
-	if left := vps.LeftOvers(); len(left) > 0 {
-		fmt.Fprintf(os.Stderr, "packaging tier left behind: %v\n", left)
-		code = 1
-	}
 	os.Exit(code)
 }
 
