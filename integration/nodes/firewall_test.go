@@ -55,7 +55,7 @@ func (n *node) checkReachability(when string) {
 		n.t.Errorf("%s: gossip on %d: %v", when, gossipPort, err)
 	}
 	for _, port := range []int{apiPort, strayPort, 22} {
-		if line, err := n.greeting(port); err == nil {
+		if line, err := n.Banner(port); err == nil {
 			n.t.Errorf("%s: port %d is reachable from the host: %q", when, port, line)
 		}
 	}

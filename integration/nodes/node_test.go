@@ -3,7 +3,6 @@
 package nodes
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"errors"
@@ -267,23 +266,10 @@ func waitFor(limit time.Duration, f func() error) error {
 	}
 }
 
-// greeting connects from the host to port on the VPS and returns the first
-// line it sends; an error means the port could not be reached in time.
-func (n *node) greeting(port int) (string, error) {
-	c, err := net.DialTimeout("tcp", net.JoinHostPort(n.Addr, strconv.Itoa(port)), 2*time.Second)
-	if err != nil {
-		return "", err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(3 * time.Second))
-	line, err := bufio.NewReader(c).ReadString('\n')
-	return strings.TrimSpace(line), err
-}
-
 // waitGreeting waits until port greets with a line starting with prefix.
 func (n *node) waitGreeting(port int, prefix string, limit time.Duration) error {
 	return waitFor(limit, func() error {
-		line, err := n.greeting(port)
+		line, err := n.Banner(port)
 		if err != nil {
 			return err
 		}
@@ -297,7 +283,7 @@ func (n *node) waitGreeting(port int, prefix string, limit time.Duration) error 
 // waitUnreachable waits until port cannot be reached from the host.
 func (n *node) waitUnreachable(port int, limit time.Duration) error {
 	return waitFor(limit, func() error {
-		if line, err := n.greeting(port); err == nil {
+		if line, err := n.Banner(port); err == nil {
 			return fmt.Errorf("port %d still answers %q", port, line)
 		}
 		return nil

@@ -60,7 +60,7 @@ func TestPublicNodeProxy(t *testing.T) {
 		}
 	}
 
-	if line, err := n.greeting(apiPort); err == nil {
+	if line, err := n.Banner(apiPort); err == nil {
 		t.Errorf("the node's API port %d is reachable from the host: %q", apiPort, line)
 	}
 	n.emptyPlan(args)
