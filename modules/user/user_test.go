@@ -44,16 +44,7 @@ func TestDecodeDiagnostics(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			diags := moduletest.Decode(t, &Module{}, tt.src, nil)
-			if len(diags) != 1 {
-				t.Fatalf("want one diagnostic, got %v", diags)
-			}
-			d := diags[0]
-			if d.Detail != tt.detail {
-				t.Errorf("detail:\n got %q\nwant %q", d.Detail, tt.detail)
-			}
-			if d.Subject == nil || d.Subject.Start.Line != tt.line || d.Subject.Start.Column != tt.col {
-				t.Errorf("position = %v, want %d,%d", d.Subject, tt.line, tt.col)
-			}
+			moduletest.WantOneDiag(t, diags, tt.detail, tt.line, tt.col)
 		})
 	}
 }

@@ -37,3 +37,19 @@ func MustDecode(t testing.TB, m module.Module, src string) {
 		t.Fatalf("decode: %s", diags.Error())
 	}
 }
+
+// WantOneDiag checks that diags is exactly one diagnostic with the given
+// detail, pointing at line:col of the profile.
+func WantOneDiag(t testing.TB, diags hcl.Diagnostics, detail string, line, col int) {
+	t.Helper()
+	if len(diags) != 1 {
+		t.Fatalf("want one diagnostic, got %v", diags)
+	}
+	d := diags[0]
+	if d.Detail != detail {
+		t.Errorf("detail:\n got %q\nwant %q", d.Detail, detail)
+	}
+	if d.Subject == nil || d.Subject.Start.Line != line || d.Subject.Start.Column != col {
+		t.Errorf("position = %v, want %d,%d", d.Subject, line, col)
+	}
+}
