@@ -70,17 +70,9 @@ func TestDecodeDiagnostics(t *testing.T) {
 			`An argument named "ssh_port" is not expected here. Did you mean "ssh_ports"?`, 2, 1},
 	} {
 		t.Run(tc.src, func(t *testing.T) {
-			diags := moduletest.Decode(t, New(), "firewall {\n"+tc.src+"\n}", nil)
-			if len(diags) != 1 {
-				t.Fatalf("want one diagnostic, got %v", diags)
-			}
-			d := diags[0]
-			if d.Summary != tc.summary || d.Detail != tc.detail {
-				t.Errorf("got %q / %q\nwant %q / %q", d.Summary, d.Detail, tc.summary, tc.detail)
-			}
-			if d.Subject == nil || d.Subject.Filename != "test.hcl" || d.Subject.Start.Line != tc.line ||
-				d.Subject.Start.Column != tc.col {
-				t.Errorf("position %v, want test.hcl:%d,%d", d.Subject, tc.line, tc.col)
+			d := moduletest.WantOneDiag(t, moduletest.Decode(t, New(), "firewall {\n"+tc.src+"\n}", nil), tc.detail, tc.line, tc.col)
+			if d.Summary != tc.summary {
+				t.Errorf("summary %q, want %q", d.Summary, tc.summary)
 			}
 		})
 	}

@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/hashicorp/hcl/v2"
-
 	"harden/modules/host"
 	"harden/modules/host/hosttest"
 	"harden/modules/module"
@@ -72,17 +70,7 @@ func TestDecodeDiagnostics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			diags := moduletest.Decode(t, &Module{}, tt.src, nil)
-			if len(diags) != 1 {
-				t.Fatalf("want one diagnostic, got %v", diags)
-			}
-			d := diags[0]
-			if d.Severity != hcl.DiagError || d.Detail != tt.detail {
-				t.Errorf("detail:\n got %q\nwant %q", d.Detail, tt.detail)
-			}
-			if d.Subject == nil || d.Subject.Filename != "test.hcl" || d.Subject.Start.Line != tt.line || d.Subject.Start.Column != tt.col {
-				t.Errorf("position = %v, want test.hcl:%d,%d", d.Subject, tt.line, tt.col)
-			}
+			moduletest.WantOneDiag(t, moduletest.Decode(t, &Module{}, tt.src, nil), tt.detail, tt.line, tt.col)
 		})
 	}
 }

@@ -1,7 +1,6 @@
 package sshd
 
 import (
-	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -141,17 +140,9 @@ func TestDecodeDiagnostics(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			diags := moduletest.Decode(t, New(), tt.src, nil)
-			if len(diags) != 1 {
-				t.Fatalf("got %d diagnostics, want 1: %v", len(diags), diags)
-			}
-			d := diags[0]
-			if d.Summary != tt.summary || d.Detail != tt.detail {
-				t.Errorf("got %q / %q\nwant %q / %q", d.Summary, d.Detail, tt.summary, tt.detail)
-			}
-			pos := fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
-			if want := fmt.Sprintf("test.hcl:%d:%d", tt.line, tt.col); pos != want {
-				t.Errorf("position %s, want %s", pos, want)
+			d := moduletest.WantOneDiag(t, moduletest.Decode(t, New(), tt.src, nil), tt.detail, tt.line, tt.col)
+			if d.Summary != tt.summary {
+				t.Errorf("summary %q, want %q", d.Summary, tt.summary)
 			}
 		})
 	}

@@ -38,18 +38,20 @@ func MustDecode(t testing.TB, m module.Module, src string) {
 	}
 }
 
-// WantOneDiag checks that diags is exactly one diagnostic with the given
-// detail, pointing at line:col of the profile.
-func WantOneDiag(t testing.TB, diags hcl.Diagnostics, detail string, line, col int) {
+// WantOneDiag checks that diags is exactly one error with the given detail,
+// pointing at test.hcl:line:col, and returns it (for a check of its
+// summary).
+func WantOneDiag(t testing.TB, diags hcl.Diagnostics, detail string, line, col int) *hcl.Diagnostic {
 	t.Helper()
 	if len(diags) != 1 {
 		t.Fatalf("want one diagnostic, got %v", diags)
 	}
 	d := diags[0]
-	if d.Detail != detail {
+	if d.Severity != hcl.DiagError || d.Detail != detail {
 		t.Errorf("detail:\n got %q\nwant %q", d.Detail, detail)
 	}
-	if d.Subject == nil || d.Subject.Start.Line != line || d.Subject.Start.Column != col {
-		t.Errorf("position = %v, want %d,%d", d.Subject, line, col)
+	if d.Subject == nil || d.Subject.Filename != "test.hcl" || d.Subject.Start.Line != line || d.Subject.Start.Column != col {
+		t.Errorf("position = %v, want test.hcl:%d,%d", d.Subject, line, col)
 	}
+	return d
 }
