@@ -9,6 +9,8 @@ import (
 	"strings"
 	"sync/atomic"
 
+	"github.com/coreos/go-systemd/v22/util"
+
 	"go.uber.org/zap"
 )
 
@@ -52,12 +54,16 @@ func New(o Options) *Host {
 		h.env = sessionEnv
 	}
 	h.sd = o.Systemd
-	if h.sd == nil {
-		if h.offline {
-			h.sd = &offlineSystemd{h: h}
-		} else {
-			h.sd = newBusSystemd(log)
-		}
+	switch {
+	case h.sd != nil:
+	case h.offline:
+		h.sd = &offlineSystemd{h: h}
+	case !util.IsRunningSystemd():
+		log.Warn("systemd is not running here: unit enablement is read from the unit files and no service " +
+			"can be reloaded, so an apply that needs a reload will fail and be undone")
+		h.sd = &noSystemd{offlineSystemd{h: h}}
+	default:
+		h.sd = newBusSystemd(log)
 	}
 	return h
 }

@@ -2,6 +2,7 @@ package host
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -91,4 +92,26 @@ func (o *offlineSystemd) installSection(name string) (string, []string, error) {
 		return file, targets, nil
 	}
 	return "", nil, fmt.Errorf("unit %s not found under %s", name, o.h.Root())
+}
+
+// ErrNoSystemd: the live machine does not run systemd (a container or a
+// build host whose PID 1 is something else).
+var ErrNoSystemd = errors.New("systemd is not running on this machine (PID 1 is not systemd)")
+
+// noSystemd is the service manager of a live machine without systemd:
+// enablement is read and made through the unit-file links, as under -root,
+// but a job (reload, restart) cannot run, and says so: an apply that needs
+// one fails and is undone rather than leaving a daemon on its old config.
+type noSystemd struct{ offlineSystemd }
+
+func (n *noSystemd) Run(_ context.Context, op UnitOp, unit string) error {
+	return fmt.Errorf("%s %s: %w", op, unit, ErrNoSystemd)
+}
+
+func (n *noSystemd) DaemonReload(context.Context) error {
+	return fmt.Errorf("daemon-reload: %w", ErrNoSystemd)
+}
+
+func (n *noSystemd) Property(context.Context, string, string) (any, error) {
+	return nil, ErrNoSystemd
 }
