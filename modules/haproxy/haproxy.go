@@ -28,6 +28,7 @@ import (
 	"go.uber.org/zap"
 
 	"harden/modules/host"
+	"harden/modules/internal/dpkg"
 	"harden/modules/module"
 )
 
@@ -148,7 +149,7 @@ type State struct {
 func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	st := State{Offline: h.Offline()}
 	var err error
-	st.Installed, st.Version, err = packageVersion(ctx, h)
+	st.Installed, st.Version, err = packageVersion(h)
 	if err != nil {
 		return nil, err
 	}
@@ -175,28 +176,19 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	return st, nil
 }
 
-// packageVersion asks dpkg (under the root's own database when offline).
-func packageVersion(ctx context.Context, h *host.Host) (bool, string, error) {
-	args := []string{"-W", "-f", "${db:Status-Status} ${Version}", pkgName}
-	if h.Offline() {
-		args = append([]string{"--admindir=" + h.Path("/var/lib/dpkg")}, args...)
+// packageVersion reads dpkg's status database (the root's own when
+// offline). No database at all, as under a bare -root tree, means nothing
+// is installed.
+func packageVersion(h *host.Host) (bool, string, error) {
+	status, err := h.ReadFile(dpkg.StatusPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, "", nil
 	}
-	out, err := h.Run(ctx, "dpkg-query", args...)
 	if err != nil {
-		var ee *host.ExecError
-		if errors.As(err, &ee) {
-			var exit *exec.ExitError
-			if errors.As(ee.Err, &exit) {
-				return false, "", nil // unknown package, or no dpkg database under the root
-			}
-			if h.Offline() {
-				return false, "", nil
-			}
-		}
 		return false, "", fmt.Errorf("haproxy: read package state: %w", err)
 	}
-	status, version, _ := strings.Cut(strings.TrimSpace(string(out)), " ")
-	return status == "installed", version, nil
+	pkg, _ := dpkg.Lookup(status, pkgName)
+	return pkg.Installed(), pkg.Version, nil
 }
 
 // changeData tells Apply what a change is.

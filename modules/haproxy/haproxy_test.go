@@ -212,3 +212,36 @@ func TestUndoData(t *testing.T) {
 		t.Error("undo accepted a torn record")
 	}
 }
+
+// TestReadsPackageStateFromDpkgDatabase: the installed version comes from
+// dpkg's status file under the root, with no process started.
+func TestReadsPackageStateFromDpkgDatabase(t *testing.T) {
+	for _, tc := range []struct {
+		status    string
+		installed bool
+		version   string
+	}{
+		{"", false, ""},
+		{"Package: haproxy\nStatus: deinstall ok config-files\nVersion: 2.6.12-1\n", false, "2.6.12-1"},
+		{"Package: haproxy\nStatus: install ok installed\nVersion: 2.6.12-1+deb12u1\n", true, "2.6.12-1+deb12u1"},
+	} {
+		h, _ := hosttest.New(t)
+		if tc.status != "" {
+			if err := os.MkdirAll(h.Path("/var/lib/dpkg"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(h.Path("/var/lib/dpkg/status"), []byte(tc.status), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		st, err := decodeVariant(t, variants[1]).Read(context.Background(), h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := st.(State)
+		if got.Installed != tc.installed || got.Version != tc.version {
+			t.Errorf("status %q: installed=%v version=%q; want %v %q", tc.status, got.Installed, got.Version,
+				tc.installed, tc.version)
+		}
+	}
+}
