@@ -64,6 +64,10 @@ func (e *Engine) applyModules(ctx context.Context, p *plan.Plan) error {
 			return wrap(m, "apply", err)
 		}
 	}
+	e.Host.Journal().SetModule("")
+	if err := e.Host.RunDeferred(ctx); err != nil {
+		return fmt.Errorf("restart after apply: %w", err)
+	}
 	return nil
 }
 

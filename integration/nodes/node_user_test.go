@@ -40,7 +40,13 @@ func TestNodeRunsAsUserWithLimits(t *testing.T) {
 
 	args := "-profile iri-node -var restart_node=true"
 	plan := n.harden("plan -detailed-exitcode "+args, 2)
+	startsBefore := n.nodeStarts()
 	out := plan + n.applyAndConfirm(args)
+	// Three modules change the node's unit; a Java node takes minutes to
+	// come back, so it must be restarted once, not once per module.
+	if starts := n.nodeStarts() - startsBefore; starts != 1 {
+		t.Errorf("the apply started iri.service %d times, want once:\n%s", starts, n.mustSh("journalctl -u iri.service -o short-precise --no-pager | tail -n 20").Stdout)
+	}
 
 	n.mustSh("getent passwd iri")
 	if u := strings.TrimSpace(n.mustSh("ps -o user= -p $(systemctl show -p MainPID --value iri.service)").Stdout); u != "iri" {
@@ -75,4 +81,15 @@ func TestNodeRunsAsUserWithLimits(t *testing.T) {
 		}
 	}
 	n.emptyPlan(args)
+}
+
+// nodeStarts counts the times systemd has started iri.service since boot.
+func (n *node) nodeStarts() int {
+	n.t.Helper()
+	out := n.mustSh("journalctl -b -u iri.service -o cat --no-pager | grep -c '^Started' || true").Stdout
+	count, err := strconv.Atoi(strings.TrimSpace(out))
+	if err != nil {
+		n.t.Fatalf("count iri.service starts: %q", out)
+	}
+	return count
 }

@@ -23,6 +23,7 @@ type Host struct {
 	env     func(string) string
 	execs   atomic.Int64
 	journal *Journal // nil outside apply/rollback: no writes allowed
+	later   deferred // unit work left to the end of the apply
 }
 
 // Options configure a Host.
@@ -107,8 +108,12 @@ func (h *Host) SystemPath(p string) string {
 // Execs counts the commands this host has started (for benchmarks).
 func (h *Host) Execs() int64 { return h.execs.Load() }
 
-// Attach makes j the journal of this host's changes; writes need one.
-func (h *Host) Attach(j *Journal) { h.journal = j }
+// Attach makes j the journal of this host's changes (writes need one),
+// with no unit work deferred yet.
+func (h *Host) Attach(j *Journal) {
+	h.journal = j
+	h.later = deferred{}
+}
 
 // Journal is the attached journal, or nil.
 func (h *Host) Journal() *Journal { return h.journal }

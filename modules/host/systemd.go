@@ -67,7 +67,11 @@ func (h *Host) DaemonReload(ctx context.Context) error {
 	if err := h.record(Step{Kind: StepUnit, Op: OpDaemonReload}); err != nil {
 		return err
 	}
-	return h.sd.DaemonReload(ctx)
+	if err := h.sd.DaemonReload(ctx); err != nil {
+		return err
+	}
+	h.later.daemonReload = false
+	return nil
 }
 
 // SetEnabled enables or disables a unit, journaling its previous state.

@@ -25,9 +25,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 			return fmt.Errorf("iri: %s: %w", ch.Address, err)
 		}
 		if fc.Restart {
-			if err := h.RunUnit(ctx, host.OpRestart, m.cfg.Unit); err != nil {
-				return fmt.Errorf("iri: %w", err)
-			}
+			h.RestartLater(m.cfg.Unit) // once, with the other modules' changes
 		}
 	}
 	return nil

@@ -30,15 +30,12 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 			return fmt.Errorf("limits: %s: unexpected change data %T", ch.Address, ch.Data)
 		}
 	}
+	// Deferred: the node's unit may change in other modules too.
 	if reload {
-		if err := h.DaemonReload(ctx); err != nil {
-			return fmt.Errorf("limits: daemon-reload: %w", err)
-		}
+		h.DaemonReloadLater()
 	}
 	if restart {
-		if err := h.RunUnit(ctx, host.OpRestart, m.cfg.Unit); err != nil {
-			return fmt.Errorf("limits: %w", err)
-		}
+		h.RestartLater(m.cfg.Unit)
 	}
 	return nil
 }

@@ -288,6 +288,12 @@ func TestApplyAndUndo(t *testing.T) {
 	if err := m.Apply(ctx, h, p); err != nil {
 		t.Fatal(err)
 	}
+	if len(sd.Jobs) != 0 {
+		t.Errorf("unit jobs before the engine runs the deferred ones: %v", sd.Jobs)
+	}
+	if err := h.RunDeferred(ctx); err != nil {
+		t.Fatal(err)
+	}
 	dropIn, _ := os.ReadFile(h.Path(unitdropin.Path("iri.service", DropInName)))
 	if !strings.Contains(string(dropIn), "LimitNOFILE=100000\n") {
 		t.Errorf("drop-in:\n%s", dropIn)

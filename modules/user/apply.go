@@ -65,15 +65,13 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 			return fmt.Errorf("%s: %s: %w", m.Name(), ch.Address, err)
 		}
 	}
+	// The node's unit may change in other modules too: one daemon-reload
+	// and one restart at the end of the apply carry them all.
 	if reload {
-		if err := h.DaemonReload(ctx); err != nil {
-			return fmt.Errorf("%s: daemon-reload: %w", m.Name(), err)
-		}
+		h.DaemonReloadLater()
 	}
 	if restart != "" {
-		if err := h.RunUnit(ctx, host.OpRestart, restart); err != nil {
-			return fmt.Errorf("%s: %w", m.Name(), err)
-		}
+		h.RestartLater(restart)
 	}
 	return nil
 }

@@ -234,6 +234,12 @@ func TestApplyFilesAndUndo(t *testing.T) {
 	if err := m.Apply(ctx, h, p); err != nil {
 		t.Fatal(err)
 	}
+	if len(sd.Jobs) != 0 {
+		t.Errorf("unit jobs before the engine runs the deferred ones: %v", sd.Jobs)
+	}
+	if err := h.RunDeferred(ctx); err != nil {
+		t.Fatal(err)
+	}
 	meta, err := h.Meta("/var/lib/iri")
 	if err != nil || meta.Mode != 0o750 {
 		t.Fatalf("data dir %+v %v", meta, err)
