@@ -155,11 +155,27 @@ func (m *Machine) PasswordLogin(user, password string, port int) Result {
 // Exec runs a command inside the machine with the container's own
 // privileges, bypassing ssh (for the harness's own reads: journal, hashes).
 // Plain nsenter would run with the host's capabilities, so the command is
-// handed to the machine's systemd instead.
+// handed to the machine's systemd instead. The arguments arrive as given:
+// see unitArgs.
 func (m *Machine) Exec(args ...string) Result {
 	full := append([]string{"-t", strconv.Itoa(m.pid1), "-a", "--",
-		"systemd-run", "--wait", "--pipe", "--quiet", "--collect", "--"}, args...)
+		"systemd-run", "--wait", "--pipe", "--quiet", "--collect", "--"}, unitArgs(args)...)
 	return runResult(nil, "(in "+m.Name+") "+strings.Join(args, " "), "nsenter", full...)
+}
+
+// unitArgs escapes a command line for systemd-run: the command becomes a
+// unit's ExecStart=, where systemd replaces $VAR and ${VAR} with the unit's
+// environment when it runs it ("$HOME" in a shell script would be gone
+// before the shell saw it) and "$$" stands for a literal "$". Debian 12's
+// systemd (252) has no --expand-environment=no, which came in 254. The
+// first argument is left alone: systemd-run looks it up as the program's
+// path, which is never expanded.
+func unitArgs(args []string) []string {
+	out := append([]string(nil), args...)
+	for i := 1; i < len(out); i++ {
+		out[i] = strings.ReplaceAll(out[i], "$", "$$")
+	}
+	return out
 }
 
 // Shell is Exec of a shell command line.

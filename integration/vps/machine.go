@@ -40,11 +40,29 @@ type Machine struct {
 type Options struct {
 	// NoHarden leaves the harden binary out (harness self-tests).
 	NoHarden bool
+	// Prepare, if set, runs on the machine's fresh tree (m.Dir) after the
+	// harness has written its own parts and before the machine starts, so
+	// a scenario can shape the first boot: install packages into the tree
+	// (InstallPackages), write a cloud-init seed, listen on the host's end
+	// of the link (ListenHost). m.Addr and m.HostAddr are set; nothing runs
+	// yet, so Exec, SSH and Banner do not work in it.
+	Prepare func(m *Machine) error
+	// SSHPort is where sshd answers once the boot has finished; Boot waits
+	// for it there and sets m.Port to it. Default 22; a first boot that
+	// applies a profile (cloud-init) may end with sshd elsewhere.
+	SSHPort int
 }
 
-// Boot unpacks a fresh copy of the image, boots it and waits until systemd
-// reports the boot finished and sshd answers. Everything is undone when the
-// test ends, pass or fail; on failure the journal tail is logged first.
+// BootLimit bounds the wait for systemd to report the boot finished. The
+// boot includes everything multi-user.target pulls in, such as cloud-init's
+// final stage installing packages and applying a profile; a plain machine
+// is up in about a second.
+const BootLimit = 3 * time.Minute
+
+// Boot unpacks a fresh copy of the image, runs opts.Prepare on it, boots it
+// and waits until systemd reports the boot finished and sshd answers on
+// opts.SSHPort. Everything is undone when the test ends, pass or fail; on
+// failure the journal tail is logged first.
 func Boot(t testing.TB, opts Options) *Machine {
 	t.Helper()
 	h := Shared(t)
@@ -89,18 +107,29 @@ func Boot(t testing.TB, opts Options) *Machine {
 	if err := m.prepare(harden); err != nil {
 		t.Fatalf("vps: prepare %s: %v", m.Name, err)
 	}
+	steps := fmt.Sprintf("unpacked in %s", unpacked.Round(time.Millisecond))
+	if opts.Prepare != nil {
+		if err := opts.Prepare(m); err != nil {
+			t.Fatalf("vps: prepare %s: %v", m.Name, err)
+		}
+		steps += fmt.Sprintf(", prepared in %s", (time.Since(start) - unpacked).Round(time.Millisecond))
+	}
+	booting := time.Now()
 	if err := m.start(); err != nil {
 		t.Fatalf("vps: start %s: %v", m.Name, err)
 	}
 	t.Cleanup(m.stop)
-	if err := m.waitBooted(ctx); err != nil {
+	if err := m.waitBooted(BootLimit); err != nil {
 		t.Fatalf("vps: boot %s: %v", m.Name, err)
 	}
-	if err := m.WaitSSH(m.Port, 30*time.Second); err != nil {
-		t.Fatalf("vps: %v", err)
+	if opts.SSHPort != 0 {
+		m.Port = opts.SSHPort
 	}
-	t.Logf("vps %s at %s: unpacked in %s, ready in %s", m.Name, m.Addr,
-		unpacked.Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
+	if err := m.WaitSSH(m.Port, 30*time.Second); err != nil {
+		t.Fatalf("vps: sshd on %s port %d: %v", m.Name, m.Port, err)
+	}
+	t.Logf("vps %s at %s: %s, booted in %s, ready in %s", m.Name, m.Addr, steps,
+		time.Since(booting).Round(time.Millisecond), time.Since(start).Round(time.Millisecond))
 	return m
 }
 
@@ -257,12 +286,14 @@ func (m *Machine) poll(limit time.Duration, f func() (bool, error)) error {
 	}
 }
 
-// waitBooted waits for systemd inside to finish starting up. "degraded" is
-// accepted (containers lack some kernel features) but its failed units are
-// logged.
-func (m *Machine) waitBooted(ctx context.Context) error {
+// waitBooted waits for systemd inside to finish starting up: every job of
+// the boot transaction done, including oneshot services multi-user.target
+// pulls in (cloud-final). "degraded" is accepted (containers lack some
+// kernel features) but its failed units are logged. If the boot does not
+// finish in time, the jobs still queued say what it waits for.
+func (m *Machine) waitBooted(limit time.Duration) error {
 	var state string
-	err := m.poll(90*time.Second, func() (bool, error) {
+	err := m.poll(limit, func() (bool, error) {
 		// Exit 0 whatever the state: a failed probe unit would itself make
 		// the system "degraded".
 		r := m.Shell("systemctl is-system-running || true")
@@ -277,6 +308,10 @@ func (m *Machine) waitBooted(ctx context.Context) error {
 		}
 		return false, fmt.Errorf("system state %q: %s", state, strings.TrimSpace(r.Stderr))
 	})
+	if err != nil && m.pid1 != 0 {
+		jobs := m.Exec("systemctl", "list-jobs", "--no-pager")
+		err = fmt.Errorf("%w\nqueued jobs:\n%s", err, strings.TrimSpace(jobs.Stdout+jobs.Stderr))
+	}
 	return err
 }
 

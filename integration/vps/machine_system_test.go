@@ -1,0 +1,90 @@
+//go:build system
+
+package vps_test
+
+import (
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"harden/integration/vps"
+)
+
+// TestExecPassesDollarsThrough checks that a command reaches the machine
+// as written: systemd, which runs it, would otherwise replace $VAR and
+// ${VAR} with its own environment before the program sees them.
+func TestExecPassesDollarsThrough(t *testing.T) {
+	t.Parallel()
+	m := vps.Boot(t, vps.Options{NoHarden: true})
+
+	// The shell inside expands its own variables: systemd must leave them.
+	r := m.MustShell(`HOME=/from-shell X=ok; echo "$HOME ${X}"`)
+	if got := strings.TrimSpace(r.Stdout); got != "/from-shell ok" {
+		t.Errorf("shell variables: got %q\n%s", got, r)
+	}
+	// Without a shell every byte arrives literally.
+	args := []string{"$HOME", "${HOME}", "$$", "a$b", "100%", "%n", `\$x`}
+	r = m.Exec(append([]string{"/usr/bin/printf", "%s\n"}, args...)...)
+	m.Expect(r)
+	if got := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); strings.Join(got, " ") != strings.Join(args, " ") {
+		t.Errorf("arguments changed on the way in:\n got %q\nwant %q", got, args)
+	}
+}
+
+// movedSSHPort is where TestPrepareShapesFirstBoot's machine has sshd.
+const movedSSHPort = 2200
+
+// TestPrepareShapesFirstBoot checks Options.Prepare, SSHPort and
+// ListenHost: a file written into the tree before boot moves sshd, Boot
+// waits for it on the new port, and the machine reaches a listener the
+// host opened before the link existed.
+func TestPrepareShapesFirstBoot(t *testing.T) {
+	t.Parallel()
+	var served string
+	m := vps.Boot(t, vps.Options{NoHarden: true, SSHPort: movedSSHPort,
+		Prepare: func(m *vps.Machine) error {
+			if _, err := os.Stat(filepath.Join(m.Dir, "etc/ssh/sshd_config")); err != nil {
+				return fmt.Errorf("Prepare does not see the unpacked tree: %w", err)
+			}
+			dropIn := fmt.Sprintf("Port %d\n", movedSSHPort)
+			if err := os.WriteFile(filepath.Join(m.Dir, "etc/ssh/sshd_config.d/10-port.conf"), []byte(dropIn), 0o644); err != nil {
+				return err
+			}
+			ln, err := m.ListenHost()
+			if err != nil {
+				return err
+			}
+			if host, _, _ := net.SplitHostPort(ln.Addr().String()); host != m.HostAddr {
+				return fmt.Errorf("ListenHost listens on %s, want %s only", ln.Addr(), m.HostAddr)
+			}
+			served = ln.Addr().String()
+			go func() {
+				for {
+					c, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					fmt.Fprintf(c, "hello %s\n", m.Name)
+					c.Close()
+				}
+			}()
+			return nil
+		}})
+
+	if m.Port != movedSSHPort {
+		t.Errorf("m.Port = %d after Boot, want %d", m.Port, movedSSHPort)
+	}
+	if banner, err := m.Banner(22); err == nil {
+		t.Errorf("port 22 answers %q; the drop-in written before boot was not used", banner)
+	}
+	m.Expect(m.SSH(vps.DeployUser, m.Port, "true"))
+	host, port, _ := net.SplitHostPort(served)
+	r := m.Exec("/bin/bash", "-c", fmt.Sprintf("exec 3<>/dev/tcp/%s/%s && cat <&3", host, port))
+	m.Expect(r)
+	if got := strings.TrimSpace(r.Stdout); got != "hello "+m.Name {
+		t.Errorf("the host's listener said %q", got)
+	}
+}
