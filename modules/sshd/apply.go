@@ -3,14 +3,14 @@ package sshd
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
 	"harden/modules/host"
+	"harden/modules/internal/procnet"
 	"harden/modules/module"
 
 	"go.uber.org/zap"
@@ -74,27 +74,25 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 // listenWait bounds how long apply waits for sshd to listen after a reload.
 const listenWait = 5 * time.Second
 
-// waitListening waits until every desired port accepts a connection on
-// loopback: systemd reports a reload done when sshd re-executes, before it
-// listens again, and an operator who opens a new session at once would be
-// refused. A port that stays silent is logged, not an error: the re-read
-// after apply (sshd -T) is the judge of the configuration.
+// waitListening waits until every desired port has a listening socket (on
+// any address, read from the kernel's tables): systemd reports a reload done
+// when sshd re-executes, before it listens again, and an operator who opens
+// a new session at once would be refused. A port that stays silent is
+// logged, not an error: the re-read after apply (sshd -T) is the judge of
+// the configuration.
 func (m *Module) waitListening(ctx context.Context, h *host.Host) {
 	deadline := time.Now().Add(listenWait)
-	for _, port := range m.Ports() {
-		addr := net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
-		for {
-			conn, err := (&net.Dialer{Timeout: 500 * time.Millisecond}).DialContext(ctx, "tcp", addr)
-			if err == nil {
-				conn.Close()
-				break
-			}
-			if time.Now().After(deadline) || ctx.Err() != nil {
-				h.Logger().Warn("sshd does not answer yet after the reload", zap.Int("port", port), zap.Error(err))
-				break
-			}
-			time.Sleep(50 * time.Millisecond)
+	for {
+		listening, err := procnet.ListeningTCP(h.ReadFile)
+		missing := slices.DeleteFunc(slices.Clone(m.Ports()), func(p int) bool { return listening[p] })
+		if err == nil && len(missing) == 0 {
+			return
 		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			h.Logger().Warn("sshd does not listen yet after the reload", zap.Ints("ports", missing), zap.Error(err))
+			return
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
 

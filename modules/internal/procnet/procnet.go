@@ -1,0 +1,56 @@
+// Package procnet reads the kernel's socket tables in /proc/net.
+package procnet
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io/fs"
+	"strconv"
+	"strings"
+)
+
+// TCPTables are the IPv4 and IPv6 TCP socket tables of the caller's
+// network namespace.
+var TCPTables = []string{"/proc/net/tcp", "/proc/net/tcp6"}
+
+// stateListen is TCP_LISTEN as the tables write it.
+const stateListen = "0A"
+
+// ListeningTCP returns the local ports with a listening TCP socket on any
+// address, IPv4 or IPv6, reading each table with read (a missing table, as
+// on a host without IPv6, is skipped). Unlike a connection attempt, this
+// sees a socket bound to any address, not only loopback.
+func ListeningTCP(read func(path string) ([]byte, error)) (map[int]bool, error) {
+	ports := map[int]bool{}
+	for _, table := range TCPTables {
+		data, err := read(table)
+		if errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		parseListening(data, ports)
+	}
+	return ports, nil
+}
+
+// parseListening adds the ports of LISTEN rows, whose local address is
+// "ADDR:PORT" in hex: "  0: 00000000:08AE 00000000:0000 0A ...".
+func parseListening(table []byte, ports map[int]bool) {
+	sc := bufio.NewScanner(bytes.NewReader(table))
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 4 || fields[3] != stateListen {
+			continue
+		}
+		_, hexPort, ok := strings.Cut(fields[1], ":")
+		if !ok {
+			continue
+		}
+		if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
+			ports[int(port)] = true
+		}
+	}
+}
