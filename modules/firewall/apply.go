@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 
+	"github.com/google/nftables"
 	"go.uber.org/zap"
 
 	"harden/modules/host"
@@ -85,7 +86,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 
 // load replaces the table in the kernel in one batch.
 func (m *Module) load(t *Table) error {
-	c, err := m.conn()
+	c, err := m.conn(nftables.WithSockOptions(sendBuffer(batchBytes(t))))
 	if err != nil {
 		return fmt.Errorf("firewall: netlink: %w", err)
 	}
@@ -134,22 +135,27 @@ func (m *Module) Undo(ctx context.Context, h *host.Host, data json.RawMessage) e
 	if _, ok := families[rec.Family]; !ok || rec.Name == "" {
 		return fmt.Errorf("firewall: undo record names no table")
 	}
-	c, err := m.conn()
+	var prev *Table
+	var opts []nftables.ConnOption
+	if rec.Existed {
+		var err error
+		if prev, err = ParseTable(rec.Table); err != nil {
+			return fmt.Errorf("firewall: undo: previous table: %w", err)
+		}
+		opts = append(opts, nftables.WithSockOptions(sendBuffer(batchBytes(prev))))
+	}
+	c, err := m.conn(opts...)
 	if err != nil {
 		return fmt.Errorf("firewall: undo: netlink: %w", err)
 	}
-	if !rec.Existed {
+	if prev == nil {
 		delTable(c, rec.Family, rec.Name)
 		h.Logger().Info("firewall: undo: remove table", zap.String("table", rec.Family+" "+rec.Name))
 	} else {
-		t, err := ParseTable(rec.Table)
-		if err != nil {
-			return fmt.Errorf("firewall: undo: previous table: %w", err)
-		}
-		if err := addTable(c, t); err != nil {
+		if err := addTable(c, prev); err != nil {
 			return fmt.Errorf("firewall: undo: %w", err)
 		}
-		h.Logger().Info("firewall: undo: restore table", zap.String("table", t.ID()))
+		h.Logger().Info("firewall: undo: restore table", zap.String("table", prev.ID()))
 	}
 	if err := c.Flush(); err != nil {
 		return fmt.Errorf("firewall: undo: %w", err)

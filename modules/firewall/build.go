@@ -2,6 +2,7 @@ package firewall
 
 import (
 	"net/netip"
+	"slices"
 	"time"
 )
 
@@ -9,11 +10,14 @@ import (
 
 const meterSize = 65535
 
-// Set names of the per-source meters.
+// Set names (the _v4/_v6 sets of each): the per-source meters, and the
+// address lists of the profile.
 const (
-	setSSHRate = "ssh_rate"
-	setSSHConn = "ssh_conn"
-	setAPIConn = "api_conn"
+	setSSHRate  = "ssh_rate"
+	setSSHConn  = "ssh_conn"
+	setAPIConn  = "api_conn"
+	setDeny     = "deny"
+	setSSHAllow = "ssh_allow"
 )
 
 var (
@@ -33,8 +37,16 @@ func rule(stmts ...Stmt) Rule { return Rule{Stmts: stmts} }
 func Build(cfg Config) *Table {
 	t := &Table{Family: cfg.Family, Name: cfg.Name}
 	in := Chain{Name: "input", Type: "filter", Hook: "input", Policy: "drop"}
+	in.Rules = append(in.Rules, rule(Iface{Name: "lo"}, accept))
+	// Denied sources go before everything but loopback, established
+	// connections included.
+	for _, s := range addressSets(setDeny, cfg.DenySources) {
+		t.Sets = append(t.Sets, s)
+		in.Rules = append(in.Rules, rule(SaddrIn{V6: s.Type == "ipv6_addr", Set: s.Name}, Counter{}, drop))
+	}
+	sshAllow := addressSets(setSSHAllow, cfg.SSHAllowSources)
+	t.Sets = append(t.Sets, sshAllow...)
 	in.Rules = append(in.Rules,
-		rule(Iface{Name: "lo"}, accept),
 		rule(Iface{Name: "lo", Neg: true}, Saddr{Prefix: netip.MustParsePrefix("127.0.0.0/8")}, drop),
 		rule(Iface{Name: "lo", Neg: true}, Saddr{Prefix: netip.MustParsePrefix("::1/128")}, drop),
 		rule(CtState{Mask: 2 | 4}, accept), // established,related
@@ -72,7 +84,14 @@ func Build(cfg Config) *Table {
 			}
 		}
 		in.Rules = append(in.Rules, connCap(port, setSSHConn, cfg.SSHMaxConnections)...)
-		in.Rules = append(in.Rules, rule(port, accept))
+		if len(sshAllow) == 0 {
+			in.Rules = append(in.Rules, rule(port, accept))
+		}
+		// Only from the listed sources: a family without any gets no rule
+		// and falls to the policy.
+		for _, s := range sshAllow {
+			in.Rules = append(in.Rules, rule(port, SaddrIn{V6: s.Type == "ipv6_addr", Set: s.Name}, accept))
+		}
 	}
 	if cfg.GossipTCPPort > 0 {
 		in.Rules = append(in.Rules, rule(Dport{Proto: protoTCP, Port: uint16(cfg.GossipTCPPort)}, accept))
@@ -85,11 +104,11 @@ func Build(cfg Config) *Table {
 		in.Rules = append(in.Rules, connCap(port, setAPIConn, cfg.PublicAPIMaxConnections)...)
 		in.Rules = append(in.Rules, rule(port, accept))
 	}
-	for _, p := range cfg.AllowTCPPorts {
-		in.Rules = append(in.Rules, rule(Dport{Proto: protoTCP, Port: uint16(p)}, accept))
+	if len(cfg.AllowTCPPorts) > 0 {
+		in.Rules = append(in.Rules, rule(portMatch(protoTCP, cfg.AllowTCPPorts), accept))
 	}
-	for _, p := range cfg.AllowUDPPorts {
-		in.Rules = append(in.Rules, rule(Dport{Proto: protoUDP, Port: uint16(p)}, accept))
+	if len(cfg.AllowUDPPorts) > 0 {
+		in.Rules = append(in.Rules, rule(portMatch(protoUDP, cfg.AllowUDPPorts), accept))
 	}
 
 	fwd := Chain{Name: "forward", Type: "filter", Hook: "forward", Policy: "drop"}
@@ -100,6 +119,35 @@ func Build(cfg Config) *Table {
 	}
 	t.Chains = []Chain{in, fwd, out}
 	return t
+}
+
+// portMatch is `tcp dport 22` for one port and `tcp dport { 80, 443 }`
+// (an anonymous set: one rule however many ports) for more.
+func portMatch(proto uint8, ports []int) Stmt {
+	ps := make([]uint16, len(ports))
+	for i, p := range ports {
+		ps[i] = uint16(p)
+	}
+	slices.Sort(ps)
+	ps = slices.Compact(ps)
+	if len(ps) == 1 {
+		return Dport{Proto: proto, Port: ps[0]}
+	}
+	return DportSet{Proto: proto, Ports: ps}
+}
+
+// addressSets are the named interval sets holding prefixes (sorted and
+// merged): one per family that has any.
+func addressSets(base string, prefixes []netip.Prefix) []Set {
+	v4, v6 := splitFamilies(prefixes)
+	var out []Set
+	if len(v4) > 0 {
+		out = append(out, Set{Name: setName(base, false), Type: "ipv4_addr", Interval: true, Elements: v4})
+	}
+	if len(v6) > 0 {
+		out = append(out, Set{Name: setName(base, true), Type: "ipv6_addr", Interval: true, Elements: v6})
+	}
+	return out
 }
 
 func setName(base string, v6 bool) string {
@@ -164,21 +212,60 @@ func outputAllowances(cfg Config) []Rule {
 	return rules
 }
 
-// acceptsTCP reports whether the input chain accepts a new TCP connection to
-// port from an address that has not been rate limited: a plain
-// `tcp dport P [meters] accept` rule for it.
-func (t *Table) acceptsTCP(port int) bool {
+// acceptsTCP reports whether the input chain accepts a new TCP connection
+// from src to port, following the rules in order as the kernel would for
+// a source that no meter has caught (rate and connection limits are taken
+// as not exceeded). An invalid src matches no address rule.
+func (t *Table) acceptsTCP(src netip.Addr, port int) bool {
 	in := t.Chain("input")
 	if in == nil {
 		return false
 	}
-	if in.Policy == "accept" {
-		return true
-	}
 	for _, r := range in.Rules {
-		if len(r.Stmts) == 2 && r.Stmts[0] == (Dport{Proto: protoTCP, Port: uint16(port)}) && r.Stmts[1] == accept {
-			return true
+		if v, ok := t.verdictFor(r, src, uint16(port)); ok {
+			return v == accept
 		}
 	}
-	return false
+	return in.Policy == "accept"
+}
+
+// verdictFor is the rule's verdict for a new TCP packet from src to port
+// arriving on an interface other than loopback, when every match holds.
+func (t *Table) verdictFor(r Rule, src netip.Addr, port uint16) (Verdict, bool) {
+	for _, s := range r.Stmts {
+		match := false
+		switch s := s.(type) {
+		case Iface:
+			match = !s.Out && s.Neg
+		case Saddr:
+			match = s.Prefix.Contains(src)
+		case SaddrIn:
+			// A set holds one family, so a packet of the other never matches.
+			for _, set := range t.Sets {
+				if set.Name == s.Set && src.Is6() == s.V6 {
+					_, match = containing(set.Elements, src)
+				}
+			}
+		case CtState:
+			match = s.Mask&8 != 0 // new
+		case Dport:
+			match = s.Proto == protoTCP && s.Port == port
+		case DportSet:
+			_, match = slices.BinarySearch(s.Ports, port)
+			match = match && s.Proto == protoTCP
+		case Limit:
+			match = !s.Over
+		case SetUpdate:
+			l, isLimit := s.Stateful.(Limit)
+			match = isLimit && !l.Over
+		case Counter:
+			match = true
+		case Verdict:
+			return s, true
+		}
+		if !match {
+			return Verdict{}, false
+		}
+	}
+	return Verdict{}, false
 }

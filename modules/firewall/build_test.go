@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"net/netip"
 	"reflect"
 	"strings"
 	"testing"
@@ -19,6 +20,18 @@ var goldenProfiles = map[string]string{
 	"cis-output-drop": "firewall {\n output_policy = \"drop\"\n gossip_udp_port = 14600\n allow_tcp_ports = [8080]\n}",
 	"no-meters": "firewall {\n ssh_ports = [22, 2222]\n ssh_rate_limit = null\n ssh_max_connections = null\n" +
 		" gossip_tcp_port = null\n public_api_port = null\n}",
+	"address-sets": `firewall {
+  allow_tcp_ports   = [8080, 443, 80]
+  allow_udp_ports   = [51820]
+  deny_sources      = ["203.0.113.7", "198.51.100.0/24", "198.51.100.9", "2001:db8:dead::/48", "0.0.0.0/8"]
+  ssh_allow_sources = ["192.0.2.0/24", "192.0.2.128/25", "2001:db8:1::/48"]
+}`,
+	"port-sets": `firewall {
+  ssh_ports       = [22, 2222]
+  allow_tcp_ports = [20000, 20001, 20002, 20003, 20004, 20005, 20006, 20007, 20008, 20009, 20010, 20011]
+  allow_udp_ports = [53, 123]
+  output_policy   = "drop"
+}`,
 }
 
 func goldenTable(t *testing.T, src string) *Table {
@@ -51,7 +64,7 @@ func TestBuildInvariants(t *testing.T) {
 		if in.Rules[0].String() != `iif "lo" accept` {
 			t.Errorf("%s: loopback is not accepted first: %s", name, in.Rules[0])
 		}
-		if tbl.acceptsTCP(NodeAPIPort) {
+		if tbl.acceptsTCP(anySource, NodeAPIPort) {
 			t.Errorf("%s: node API port %d open", name, NodeAPIPort)
 		}
 		text := tbl.String()
@@ -59,10 +72,10 @@ func TestBuildInvariants(t *testing.T) {
 			t.Errorf("%s: a rule mentions 14265", name)
 		}
 	}
-	if !goldenTable(t, goldenProfiles["default"]).acceptsTCP(14267) {
+	if !goldenTable(t, goldenProfiles["default"]).acceptsTCP(anySource, 14267) {
 		t.Error("default: public API port closed")
 	}
-	if goldenTable(t, goldenProfiles["iri-node"]).acceptsTCP(14267) {
+	if goldenTable(t, goldenProfiles["iri-node"]).acceptsTCP(anySource, 14267) {
 		t.Error("iri-node: public API port open")
 	}
 }
@@ -78,7 +91,7 @@ func TestCompileDecompileRoundTrip(t *testing.T) {
 				if err != nil {
 					t.Fatalf("%s: %v", name, err)
 				}
-				if back := decompileRule(exprs); !reflect.DeepEqual(back, r) {
+				if back := decompileRule(exprs, setsOf(tbl, r)); !reflect.DeepEqual(back, r) {
 					t.Errorf("%s chain %s:\n got %s\nwant %s", name, c.Name, back, r)
 				}
 			}
@@ -102,7 +115,7 @@ func TestDecompileUnmodelled(t *testing.T) {
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{protoTCP}},
 		&expr.Masq{},
 	}
-	r := decompileRule(exprs)
+	r := decompileRule(exprs, nil)
 	if len(r.Stmts) != 2 || r.Stmts[0] != (Counter{}) {
 		t.Fatalf("got %#v", r)
 	}
@@ -126,18 +139,37 @@ func TestDecompileUnmodelled(t *testing.T) {
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0, 22}},
 	}
-	if got := decompileRule(neq).String(); !strings.HasPrefix(got, "<not understood") {
+	if got := decompileRule(neq, nil).String(); !strings.HasPrefix(got, "<not understood") {
 		t.Errorf("tcp dport != 22 read as %q", got)
 	}
 }
 
 func TestParseRejectsUnmodelled(t *testing.T) {
 	for _, line := range []string{
-		"tcp dport { 22, 80 } accept", "ip saddr 10.0.0.0/8 jump x", `iifname "eth0" accept`,
+		"tcp dport { 22-80 } accept", "tcp dport { } accept", "ip saddr 10.0.0.0/8 jump x", `iifname "eth0" accept`,
 		"limit rate 5/fortnight accept", "update @s { ip daddr limit rate 1/second }",
 	} {
 		if r, err := ParseRule(line); err == nil {
 			t.Errorf("ParseRule(%q) = %q, want an error", line, r)
 		}
 	}
+}
+
+// anySource is an address no profile names: what the table does for the
+// world at large.
+var anySource = netip.MustParseAddr("192.0.2.200")
+
+// setsOf is what readTable would learn about t's sets, for decompiling
+// rule r compiled without a batch (its anonymous set has no name).
+func setsOf(t *Table, r Rule) readSets {
+	out := readSets{}
+	for _, s := range t.Sets {
+		out[s.Name] = readSet{}
+	}
+	for _, st := range r.Stmts {
+		if ps, ok := st.(DportSet); ok {
+			out[""] = readSet{anonymous: true, ports: ps.Ports}
+		}
+	}
+	return out
 }

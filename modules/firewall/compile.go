@@ -4,9 +4,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/google/nftables"
 	"github.com/google/nftables/expr"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 )
 
@@ -19,9 +21,49 @@ const loopbackIndex = 1 // LOOPBACK_IFINDEX: the same in every namespace
 
 var errUnknown = errors.New("statement not understood by harden")
 
-// compileStmt returns the expressions for one statement. setIDs maps a set
-// name to the id it has in the batch being built (0 when reading back).
-func compileStmt(s Stmt, setIDs map[string]uint32) ([]expr.Any, error) {
+// maxSetPorts is how many ports one anonymous set may hold: its elements
+// travel in one netlink attribute, whose length field has 16 bits (16
+// bytes an element).
+const maxSetPorts = 4000
+
+// setRefs resolves the sets rules refer to while a batch is built. A nil
+// *setRefs compiles for comparison with what was read back: set ids are
+// 0 and anonymous sets have no name.
+type setRefs struct {
+	c     *nftables.Conn
+	table *nftables.Table
+	ids   map[string]uint32 // named set → its id in the batch
+}
+
+func (r *setRefs) id(name string) uint32 {
+	if r == nil {
+		return 0
+	}
+	return r.ids[name]
+}
+
+// anonPorts queues the anonymous constant set a port-set rule looks up;
+// it must precede the rule in the batch.
+func (r *setRefs) anonPorts(ports []uint16) (string, uint32, error) {
+	if len(ports) == 0 || len(ports) > maxSetPorts {
+		return "", 0, fmt.Errorf("a port set holds 1 to %d ports, not %d", maxSetPorts, len(ports))
+	}
+	if r == nil {
+		return "", 0, nil
+	}
+	elems := make([]nftables.SetElement, len(ports))
+	for i, p := range ports {
+		elems[i] = nftables.SetElement{Key: binary.BigEndian.AppendUint16(nil, p)}
+	}
+	s := &nftables.Set{Table: r.table, KeyType: nftables.TypeInetService, Anonymous: true, Constant: true}
+	if err := r.c.AddSet(s, elems); err != nil {
+		return "", 0, err
+	}
+	return s.Name, s.ID, nil
+}
+
+// compileStmt returns the expressions for one statement.
+func compileStmt(s Stmt, refs *setRefs) ([]expr.Any, error) {
 	switch s := s.(type) {
 	case Iface:
 		if s.Name != "lo" {
@@ -50,6 +92,15 @@ func compileStmt(s Stmt, setIDs map[string]uint32) ([]expr.Any, error) {
 				Offset: saddrOffset(s.Prefix.Addr().Is6()), Len: uint32(bits / 8)},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr[:bits/8]},
 		), nil
+	case SaddrIn:
+		size := uint32(4)
+		if s.V6 {
+			size = 16
+		}
+		return append(nfproto(s.V6),
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOffset(s.V6), Len: size},
+			&expr.Lookup{SourceRegister: 1, SetName: s.Set, SetID: refs.id(s.Set)},
+		), nil
 	case CtState:
 		return []expr.Any{
 			&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
@@ -73,6 +124,17 @@ func compileStmt(s Stmt, setIDs map[string]uint32) ([]expr.Any, error) {
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{s.Proto}},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: binary.BigEndian.AppendUint16(nil, s.Port)},
+		}, nil
+	case DportSet:
+		name, id, err := refs.anonPorts(s.Ports)
+		if err != nil {
+			return nil, err
+		}
+		return []expr.Any{
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{s.Proto}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
+			&expr.Lookup{SourceRegister: 1, SetName: name, SetID: id},
 		}, nil
 	case Limit:
 		return []expr.Any{limitExpr(s)}, nil
@@ -100,7 +162,7 @@ func compileStmt(s Stmt, setIDs map[string]uint32) ([]expr.Any, error) {
 		}
 		return append(nfproto(s.V6),
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOffset(s.V6), Len: size},
-			&expr.Dynset{SrcRegKey: 1, SetName: s.Set, SetID: setIDs[s.Set], Operation: op,
+			&expr.Dynset{SrcRegKey: 1, SetName: s.Set, SetID: refs.id(s.Set), Operation: op,
 				Exprs: []expr.Any{stateful}},
 		), nil
 	case Counter:
@@ -120,10 +182,10 @@ func compileStmt(s Stmt, setIDs map[string]uint32) ([]expr.Any, error) {
 }
 
 // compileRule returns a rule's expressions.
-func compileRule(r Rule, setIDs map[string]uint32) ([]expr.Any, error) {
+func compileRule(r Rule, refs *setRefs) ([]expr.Any, error) {
 	var out []expr.Any
 	for _, s := range r.Stmts {
-		e, err := compileStmt(s, setIDs)
+		e, err := compileStmt(s, refs)
 		if err != nil {
 			return nil, fmt.Errorf("rule %q: %w", r, err)
 		}
@@ -194,18 +256,11 @@ func addTable(c *nftables.Conn, t *Table) error {
 	c.AddTable(nt)
 	c.DelTable(nt)
 	c.AddTable(nt)
-	setIDs := map[string]uint32{}
+	refs := &setRefs{c: c, table: nt, ids: map[string]uint32{}}
 	for _, s := range t.Sets {
-		key := nftables.TypeIPAddr
-		if s.Type == "ipv6_addr" {
-			key = nftables.TypeIP6Addr
-		}
-		ns := &nftables.Set{Table: nt, Name: s.Name, KeyType: key, Dynamic: s.Dynamic,
-			HasTimeout: s.Timeout != 0, Timeout: s.Timeout, Size: s.Size}
-		if err := c.AddSet(ns, nil); err != nil {
+		if err := addSet(c, nt, s, refs); err != nil {
 			return fmt.Errorf("set %s: %w", s.Name, err)
 		}
-		setIDs[s.Name] = ns.ID
 	}
 	for _, ch := range t.Chains {
 		nc := &nftables.Chain{Table: nt, Name: ch.Name}
@@ -223,7 +278,7 @@ func addTable(c *nftables.Conn, t *Table) error {
 		}
 		c.AddChain(nc)
 		for _, r := range ch.Rules {
-			exprs, err := compileRule(r, setIDs)
+			exprs, err := compileRule(r, refs)
 			if err != nil {
 				return fmt.Errorf("chain %s: %w", ch.Name, err)
 			}
@@ -231,6 +286,84 @@ func addTable(c *nftables.Conn, t *Table) error {
 		}
 	}
 	return nil
+}
+
+// elementsPerMessage bounds the elements of one NEWSETELEM message: they
+// travel in one attribute whose length field has 16 bits (an IPv6
+// interval end takes 36 bytes). The messages still go in the one batch.
+const elementsPerMessage = 1024
+
+// addSet queues a named set and its elements, in chunks.
+func addSet(c *nftables.Conn, nt *nftables.Table, s Set, refs *setRefs) error {
+	key, bits := nftables.TypeIPAddr, 32
+	switch s.Type {
+	case "ipv4_addr":
+	case "ipv6_addr":
+		key, bits = nftables.TypeIP6Addr, 128
+	default:
+		return fmt.Errorf("type %q not modelled", s.Type)
+	}
+	ns := &nftables.Set{Table: nt, Name: s.Name, KeyType: key, Dynamic: s.Dynamic, Interval: s.Interval,
+		HasTimeout: s.Timeout != 0, Timeout: s.Timeout, Size: s.Size}
+	for _, p := range s.Elements {
+		if p.Addr().BitLen() != bits || (!s.Interval && !p.IsSingleIP()) {
+			return fmt.Errorf("element %s does not fit a set of type %s without interval", p, s.Type)
+		}
+	}
+	if err := c.AddSet(ns, nil); err != nil {
+		return err
+	}
+	refs.ids[s.Name] = ns.ID
+	elems := addrElements(s.Elements)
+	if s.Interval {
+		elems = intervalElements(s.Elements)
+	}
+	for chunk := range slices.Chunk(elems, elementsPerMessage) {
+		if err := c.SetAddElements(ns, chunk); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// batchBytes is a generous estimate of the batch that loads t, for the
+// socket's send buffer: the whole batch goes in one sendmsg, and the
+// default buffer (net.core.wmem_default, about 200 KiB) is too small for
+// sets of thousands of addresses.
+func batchBytes(t *Table) int {
+	n := 256 << 10
+	for _, s := range t.Sets {
+		n += 2 * 48 * len(s.Elements)
+	}
+	for _, c := range t.Chains {
+		for _, r := range c.Rules {
+			n += 1024
+			for _, st := range r.Stmts {
+				if ps, ok := st.(DportSet); ok {
+					n += 16 * len(ps.Ports)
+				}
+			}
+		}
+	}
+	return n
+}
+
+// sendBuffer raises the netlink socket's send buffer to bytes, as nft
+// does: SO_SNDBUFFORCE with CAP_NET_ADMIN, else up to net.core.wmem_max.
+func sendBuffer(bytes int) nftables.SockOption {
+	return func(c *netlink.Conn) error {
+		rc, err := c.SyscallConn()
+		if err != nil {
+			return err
+		}
+		var serr error
+		if err := rc.Control(func(fd uintptr) {
+			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, bytes)
+		}); err == nil && serr == nil {
+			return nil
+		}
+		return c.SetWriteBuffer(bytes)
+	}
 }
 
 // delTable queues the removal of a table that may or may not exist.

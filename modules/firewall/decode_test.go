@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"fmt"
 	"reflect"
 	"testing"
 	"time"
@@ -145,13 +146,16 @@ func TestLinkConflicts(t *testing.T) {
 	}
 }
 
-func TestSSHServerPort(t *testing.T) {
-	for in, want := range map[string]int{
-		"203.0.113.7 51234 198.51.100.2 22": 22, "2001:db8::7 40000 2001:db8::1 2222": 2222,
-		"": 0, "garbage": 0, "a b c notaport": 0, "a b c 99999": 0,
+func TestSSHSession(t *testing.T) {
+	for in, want := range map[string]string{
+		"203.0.113.7 51234 198.51.100.2 22": "203.0.113.7 22", "2001:db8::7 40000 2001:db8::1 2222": "2001:db8::7 2222",
+		"::ffff:203.0.113.7 51234 ::ffff:198.51.100.2 22": "203.0.113.7 22",
+		"": "invalid IP 0", "garbage": "invalid IP 0", "203.0.113.7 1 2 notaport": "invalid IP 0",
+		"203.0.113.7 1 2 99999": "invalid IP 0", "notanaddress 1 2 22": "invalid IP 0",
 	} {
-		if got := sshServerPort(in); got != want {
-			t.Errorf("sshServerPort(%q) = %d, want %d", in, got, want)
+		src, port := sshSession(in)
+		if got := fmt.Sprintf("%s %d", src, port); got != want {
+			t.Errorf("sshSession(%q) = %s, want %s", in, got, want)
 		}
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"time"
 
@@ -21,12 +22,22 @@ import (
 // set ids zeroed). A rule therefore decompiles to a statement only if that
 // statement compiles back to the very same expressions.
 
+// readSets tells the decompiler about the sets of the table being read:
+// whether a lookup names a named set or an anonymous one, and the ports an
+// anonymous port set holds.
+type readSets map[string]readSet
+
+type readSet struct {
+	anonymous bool
+	ports     []uint16 // an anonymous constant set of inet_service keys; nil otherwise
+}
+
 // decompileRule turns a rule's expressions into statements. What cannot be
 // matched ends the rule as one Unknown statement.
-func decompileRule(exprs []expr.Any) Rule {
+func decompileRule(exprs []expr.Any, sets readSets) Rule {
 	var r Rule
 	for i := 0; i < len(exprs); {
-		s, n := matchStmt(exprs[i:])
+		s, n := matchStmt(exprs[i:], sets)
 		if n == 0 {
 			r.Stmts = append(r.Stmts, Unknown{Exprs: exprNames(exprs[i:])})
 			return r
@@ -37,8 +48,8 @@ func decompileRule(exprs []expr.Any) Rule {
 	return r
 }
 
-func matchStmt(exprs []expr.Any) (Stmt, int) {
-	for _, cand := range candidates(exprs) {
+func matchStmt(exprs []expr.Any, sets readSets) (Stmt, int) {
+	for _, cand := range candidates(exprs, sets) {
 		want, err := compileStmt(cand, nil)
 		if err != nil || len(want) > len(exprs) {
 			continue
@@ -52,7 +63,7 @@ func matchStmt(exprs []expr.Any) (Stmt, int) {
 
 // candidates guesses statements from the leading expressions; matchStmt
 // checks each guess by compiling it.
-func candidates(exprs []expr.Any) []Stmt {
+func candidates(exprs []expr.Any, sets readSets) []Stmt {
 	at := func(i int) expr.Any {
 		if i < len(exprs) {
 			return exprs[i]
@@ -78,6 +89,11 @@ func candidates(exprs []expr.Any) []Stmt {
 				if d, ok := at(3).(*expr.Dynset); ok {
 					out = append(out, dynsetStmt(d, v6))
 				}
+				if l, ok := at(3).(*expr.Lookup); ok {
+					if s, ok := sets[l.SetName]; ok && !s.anonymous {
+						out = append(out, SaddrIn{V6: v6, Set: l.SetName})
+					}
+				}
 				if addr, ok := prefixFrom(cmpData(3), v6); ok {
 					out = append(out, Saddr{Prefix: addr})
 				}
@@ -88,6 +104,11 @@ func candidates(exprs []expr.Any) []Stmt {
 		case expr.MetaKeyL4PROTO:
 			if p, port := cmpData(1), cmpData(3); len(p) == 1 && len(port) == 2 {
 				out = append(out, Dport{Proto: p[0], Port: binary.BigEndian.Uint16(port)})
+			}
+			if l, ok := at(3).(*expr.Lookup); ok {
+				if p, s := cmpData(1), sets[l.SetName]; len(p) == 1 && s.anonymous && s.ports != nil {
+					out = append(out, DportSet{Proto: p[0], Ports: s.ports})
+				}
 			}
 		}
 	case *expr.Ct:
@@ -154,7 +175,8 @@ func sameExprs(a, b []expr.Any) bool {
 }
 
 // normalise drops what changes without the rule changing: counter values,
-// and the set id a batch used (the kernel refers to the set by name).
+// the set id a batch used (the kernel refers to the set by name) and the
+// name the kernel gave an anonymous set (its elements are compared instead).
 func normalise(e expr.Any) expr.Any {
 	switch e := e.(type) {
 	case *expr.Counter:
@@ -162,6 +184,13 @@ func normalise(e expr.Any) expr.Any {
 	case *expr.Dynset:
 		c := *e
 		c.SetID = 0
+		return &c
+	case *expr.Lookup:
+		c := *e
+		c.SetID = 0
+		if strings.HasPrefix(c.SetName, "__set") {
+			c.SetName = ""
+		}
 		return &c
 	}
 	return e
@@ -176,7 +205,8 @@ func exprNames(exprs []expr.Any) string {
 }
 
 // readTable reads one table over netlink into the model; nil if absent.
-// Anonymous sets are not modelled: the rules that use them read as Unknown.
+// Anonymous sets are read as the port sets of the rules that look them up;
+// any other anonymous set leaves its rule Unknown.
 func readTable(c *nftables.Conn, family, name string) (*Table, error) {
 	fam := families[family]
 	tables, err := c.ListTablesOfFamily(fam)
@@ -197,12 +227,34 @@ func readTable(c *nftables.Conn, family, name string) (*Table, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list sets of %s: %w", t.ID(), err)
 	}
+	known := readSets{}
 	for _, s := range sets {
 		if s.Anonymous {
+			rs := readSet{anonymous: true}
+			if s.KeyType.Name == nftables.TypeInetService.Name && !s.Interval && !s.IsMap {
+				if rs.ports, err = readPorts(c, s); err != nil {
+					return nil, fmt.Errorf("list elements of %s: %w", t.ID(), err)
+				}
+			}
+			known[s.Name] = rs
 			continue
 		}
-		t.Sets = append(t.Sets, Set{Name: s.Name, Type: s.KeyType.Name, Size: s.Size, Dynamic: s.Dynamic,
-			Timeout: s.Timeout})
+		known[s.Name] = readSet{}
+		ms := Set{Name: s.Name, Type: s.KeyType.Name, Size: s.Size, Dynamic: s.Dynamic, Interval: s.Interval,
+			Timeout: s.Timeout}
+		// A meter's elements come and go with traffic: not part of the model.
+		if !s.Dynamic && (s.KeyType.Name == "ipv4_addr" || s.KeyType.Name == "ipv6_addr") {
+			elems, err := c.GetSetElements(s)
+			if err != nil {
+				return nil, fmt.Errorf("list elements of %s set %s: %w", t.ID(), s.Name, err)
+			}
+			if s.Interval {
+				ms.Elements = prefixesOfIntervals(elems)
+			} else {
+				ms.Elements = prefixesOfAddrs(elems)
+			}
+		}
+		t.Sets = append(t.Sets, ms)
 	}
 	chains, err := c.ListChainsOfTableFamily(fam)
 	if err != nil {
@@ -232,11 +284,29 @@ func readTable(c *nftables.Conn, family, name string) (*Table, error) {
 			return nil, fmt.Errorf("list rules of %s chain %s: %w", t.ID(), ch.Name, err)
 		}
 		for _, r := range rules {
-			mc.Rules = append(mc.Rules, decompileRule(r.Exprs))
+			mc.Rules = append(mc.Rules, decompileRule(r.Exprs, known))
 		}
 		t.Chains = append(t.Chains, mc)
 	}
 	return t, nil
+}
+
+// readPorts reads an anonymous port set's elements, sorted; nil (the rule
+// stays Unknown) if one is not a port.
+func readPorts(c *nftables.Conn, s *nftables.Set) ([]uint16, error) {
+	elems, err := c.GetSetElements(s)
+	if err != nil {
+		return nil, err
+	}
+	ports := make([]uint16, 0, len(elems))
+	for _, e := range elems {
+		if len(e.Key) != 2 || e.IntervalEnd || len(e.Val) > 0 {
+			return nil, nil
+		}
+		ports = append(ports, binary.BigEndian.Uint16(e.Key))
+	}
+	slices.Sort(ports)
+	return slices.Compact(ports), nil
 }
 
 // listTables names every table ("family name"), in the kernel's order.

@@ -18,17 +18,33 @@
 //	  allow_tcp_ports            = []
 //	  allow_udp_ports            = []
 //	  output_policy              = "accept"     # "drop": CIS-style, with DNS, NTP, DHCP, HTTP(S), gossip allowed
-//	  allow_operator_lockout     = false        # true lets the ruleset close the port of this SSH session
+//	  deny_sources               = null         # ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"]: dropped first
+//	  ssh_allow_sources          = null         # if not empty: new SSH connections only from these
+//	  allow_operator_lockout     = false        # true lets the ruleset shut out this SSH session
 //	}
 //
 // `x = null` switches a feature off. The node's own API port (14265) is
-// never opened.
+// never opened. allow_tcp_ports and allow_udp_ports become one rule each,
+// `tcp dport { 80, 443 } accept` (an anonymous set; at most 4000 ports).
+//
+// deny_sources and ssh_allow_sources take IPv4 and IPv6 addresses and
+// CIDR prefixes (no host bits set). Each list becomes named interval sets,
+// deny_v4/deny_v6 and ssh_allow_v4/ssh_allow_v6, one per family present;
+// an entry inside another (or a duplicate) is merged into it. Packets from
+// a denied source are dropped right after loopback is accepted, before
+// established connections. With ssh_allow_sources, new connections to the
+// SSH ports are accepted only from those sources (a family with no entry
+// gets no SSH at all); null or [] accepts them from anyone. Deny wins over
+// allow. The plan shows a set one element a line, sorted, so a changed list
+// reads as a short diff; thousands of addresses still load in one batch.
 //
 // Plan reads the live table over netlink (in the current network namespace)
 // back into the rule model and compares model to model; no difference means
 // no netlink batch (a rebuild would reset counters and meters). The plan is
-// refused when the ruleset would drop the port of the operator's own SSH
-// session (SSH_CONNECTION) unless allow_operator_lockout = true.
+// refused when the ruleset would not accept a new connection from the
+// operator's own SSH session (SSH_CONNECTION: its address and port),
+// because the port is closed, the address is denied, or ssh_allow_sources
+// leaves it out, unless allow_operator_lockout = true.
 //
 // Persistence: the table goes to /etc/nftables.d/harden.nft, rendered from
 // the same model and checked with `nft -c`, and /etc/nftables.conf gets an
@@ -42,6 +58,7 @@ package firewall
 import (
 	"context"
 	"fmt"
+	"net/netip"
 	"slices"
 	"strconv"
 	"strings"
@@ -67,8 +84,9 @@ type Module struct {
 	block hcl.Range
 	// conn opens the netlink connection every kernel read and write goes
 	// through, in the current network namespace by default. Tests point it
-	// at a namespace of their own (SetConn).
-	conn func() (*nftables.Conn, error)
+	// at a namespace of their own (SetConn). Writes pass options (a larger
+	// send buffer) for the connection.
+	conn func(opts ...nftables.ConnOption) (*nftables.Conn, error)
 	// check validates the file to persist (`nft -c`); tests replace it.
 	check func(ctx context.Context, h *host.Host, ruleset []byte) error
 	// persistPath and confPath are the files nftables.service loads; tests
@@ -78,13 +96,14 @@ type Module struct {
 
 // New returns a module with the default config.
 func New() *Module {
-	return &Module{cfg: defaultConfig(), conn: func() (*nftables.Conn, error) { return nftables.New() },
+	return &Module{cfg: defaultConfig(), conn: nftables.New,
 		check: checkRuleset, persistPath: persistPath, confPath: confPath}
 }
 
 // SetConn replaces how the module reaches nftables (a network namespace
-// given by file descriptor, for tests and containers).
-func (m *Module) SetConn(f func() (*nftables.Conn, error)) { m.conn = f }
+// given by file descriptor, for tests and containers). f must apply the
+// options it is given.
+func (m *Module) SetConn(f func(opts ...nftables.ConnOption) (*nftables.Conn, error)) { m.conn = f }
 
 // Name is the address prefix.
 func (m *Module) Name() string { return "firewall" }
@@ -194,15 +213,18 @@ type State struct {
 	File, Conf             []byte
 	FileExists, ConfExists bool
 	Enabled                bool
-	// SSHPort is the server port of the operator's SSH session
-	// (SSH_CONNECTION), 0 when harden does not run over SSH.
-	SSHPort int
+	// SSHSource and SSHPort are the client address and the server port of
+	// the operator's SSH session (SSH_CONNECTION); SSHPort is 0 when
+	// harden does not run over SSH.
+	SSHSource netip.Addr
+	SSHPort   int
 }
 
 // Read gathers the live table over netlink (in the current network
 // namespace), the persisted files and nftables.service's enablement.
 func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
-	st := &State{Offline: h.Offline(), SSHPort: sshServerPort(h.Getenv("SSH_CONNECTION"))}
+	st := &State{Offline: h.Offline()}
+	st.SSHSource, st.SSHPort = sshSession(h.Getenv("SSH_CONNECTION"))
 	var err error
 	if st.File, err = h.ReadFile(m.persistPath); err == nil {
 		st.FileExists = true
@@ -235,16 +257,19 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	return st, nil
 }
 
-// sshServerPort reads the server port from "client_ip client_port
-// server_ip server_port".
-func sshServerPort(conn string) int {
+// sshSession reads the client address and the server port from
+// "client_ip client_port server_ip server_port"; port 0 if it cannot.
+func sshSession(conn string) (netip.Addr, int) {
 	f := strings.Fields(conn)
 	if len(f) != 4 {
-		return 0
+		return netip.Addr{}, 0
 	}
-	p, err := strconv.Atoi(f[3])
-	if err != nil || p < 1 || p > 65535 {
-		return 0
+	src, err := netip.ParseAddr(f[0])
+	p, err2 := strconv.Atoi(f[3])
+	if err != nil || err2 != nil || p < 1 || p > 65535 {
+		return netip.Addr{}, 0
 	}
-	return p
+	// A v4 client of a dual-stack sshd shows as ::ffff:a.b.c.d; its
+	// packets are IPv4 to the firewall.
+	return src.Unmap().WithZone(""), p
 }

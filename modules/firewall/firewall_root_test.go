@@ -252,6 +252,17 @@ func TestRootUndoRemovesNewTable(t *testing.T) {
 	}
 }
 
+// hasElements reports whether a table holds sets with elements or port
+// sets, which nft lists in a layout of its own.
+func hasElements(t *Table) bool {
+	for _, s := range t.Sets {
+		if len(s.Elements) > 0 {
+			return true
+		}
+	}
+	return strings.Contains(t.String(), "dport {")
+}
+
 type noPeers struct{}
 
 func (noPeers) Lookup(string) (module.Module, bool) { return nil, false }
@@ -270,8 +281,12 @@ func TestRootGoldenProfilesLoadBothWays(t *testing.T) {
 				t.Fatal(err)
 			}
 			listed := run(t, "ip", "netns", "exec", viaNetlink.name, "nft", "list", "table", "inet", "harden")
-			if got := counterValues.ReplaceAllString(listed, "counter"); got != want.String() {
+			if got := counterValues.ReplaceAllString(listed, "counter"); got != want.String() && !hasElements(want) {
 				t.Errorf("nft list table:\n%s\nwant:\n%s", got, want)
+			}
+			// nft lays elements out its own way: compare what it says as a model.
+			if got, err := ParseTable(listed); err != nil || !got.Equal(want) {
+				t.Errorf("nft list table parses as (err %v):\n%s\nwant:\n%s", err, got, want)
 			}
 			viaNft := newNetns(t, "n")
 			run(t, "ip", "netns", "exec", viaNft.name, "nft", "-f", filepath.Join("testdata", name+".nft"))

@@ -3,6 +3,7 @@ package firewall
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -21,13 +22,19 @@ type Table struct {
 	Chains []Chain
 }
 
-// Set is a named set harden's rules add source addresses to (meters).
+// Set is a named set of addresses: a meter harden's rules add source
+// addresses to (Dynamic), or a fixed list rules look up (deny_sources,
+// ssh_allow_sources), whose Elements are part of the model.
 type Set struct {
-	Name    string
-	Type    string // "ipv4_addr" or "ipv6_addr"
-	Size    uint32
-	Dynamic bool
-	Timeout time.Duration // 0: elements stay until removed
+	Name     string
+	Type     string // "ipv4_addr" or "ipv6_addr"
+	Size     uint32
+	Dynamic  bool
+	Interval bool          // elements are prefixes, not single addresses
+	Timeout  time.Duration // 0: elements stay until removed
+	// Elements of a fixed set: sorted, disjoint (mergePrefixes). Dynamic
+	// sets change with traffic: their elements are never read.
+	Elements []netip.Prefix
 }
 
 // Chain is a chain; Hook is empty for a regular (jump target) chain.
@@ -64,6 +71,13 @@ type Saddr struct {
 	Prefix netip.Prefix
 }
 
+// SaddrIn matches the source address against a named set of the table
+// (ip or ip6 by V6): `ip saddr @deny_v4`.
+type SaddrIn struct {
+	V6  bool
+	Set string
+}
+
 // CtState matches any of the conntrack states in Mask.
 type CtState struct {
 	Mask uint32
@@ -79,6 +93,13 @@ type ICMPType struct {
 type Dport struct {
 	Proto uint8 // protoTCP or protoUDP
 	Port  uint16
+}
+
+// DportSet matches a TCP or UDP destination port against an anonymous
+// constant set: `tcp dport { 80, 443 }`. Ports are sorted and distinct.
+type DportSet struct {
+	Proto uint8
+	Ports []uint16
 }
 
 // Limit is a token-bucket rate limit in packets. Over inverts it: the
@@ -171,10 +192,22 @@ func (s Saddr) String() string {
 	if s.Prefix.Addr().Is6() {
 		kw = "ip6"
 	}
-	if s.Prefix.IsSingleIP() {
-		return fmt.Sprintf("%s saddr %s", kw, s.Prefix.Addr())
+	return fmt.Sprintf("%s saddr %s", kw, formatPrefix(s.Prefix))
+}
+
+// formatPrefix prints a single address without its /32 or /128, as nft does.
+func formatPrefix(p netip.Prefix) string {
+	if p.IsSingleIP() {
+		return p.Addr().String()
 	}
-	return fmt.Sprintf("%s saddr %s", kw, s.Prefix)
+	return p.String()
+}
+
+func (s SaddrIn) String() string {
+	if s.V6 {
+		return "ip6 saddr @" + s.Set
+	}
+	return "ip saddr @" + s.Set
 }
 
 func (s CtState) String() string {
@@ -205,6 +238,30 @@ func (s ICMPType) String() string {
 
 func (s Dport) String() string {
 	return fmt.Sprintf("%s dport %d", protoName(s.Proto), s.Port)
+}
+
+func (s DportSet) String() string {
+	ports := make([]string, len(s.Ports))
+	for i, p := range s.Ports {
+		ports[i] = strconv.Itoa(int(p))
+	}
+	return fmt.Sprintf("%s dport { %s }", protoName(s.Proto), strings.Join(ports, ", "))
+}
+
+// wrapAbove is the size above which the table's text lists a set's
+// elements one per line: a change to a long set then reads as a short diff.
+const wrapAbove = 8
+
+// wrapped is the multi-line form of a long port set, indented for a rule
+// at indent (nft accepts newlines inside braces).
+func (s DportSet) wrapped(indent string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s dport {\n", protoName(s.Proto))
+	for _, p := range s.Ports {
+		fmt.Fprintf(&b, "%s\t%d,\n", indent, p)
+	}
+	b.WriteString(indent + "}")
+	return b.String()
 }
 
 func protoName(p uint8) string {
@@ -259,10 +316,18 @@ func (Counter) String() string   { return "counter" }
 func (s Verdict) String() string { return s.Kind }
 func (s Unknown) String() string { return "<not understood by harden: " + s.Exprs + ">" }
 
-func (r Rule) String() string {
+// String is the rule on one line.
+func (r Rule) String() string { return r.text("") }
+
+// text is the rule as the table's text holds it at indent: long port sets
+// wrapped (indent "" keeps everything on one line).
+func (r Rule) text(indent string) string {
 	parts := make([]string, len(r.Stmts))
 	for i, s := range r.Stmts {
 		parts[i] = s.String()
+		if ps, ok := s.(DportSet); ok && indent != "" && len(ps.Ports) > wrapAbove {
+			parts[i] = ps.wrapped(indent)
+		}
 	}
 	return strings.Join(parts, " ")
 }
@@ -292,6 +357,9 @@ func (t *Table) String() string {
 		if s.Dynamic {
 			flags = append(flags, "dynamic")
 		}
+		if s.Interval {
+			flags = append(flags, "interval")
+		}
 		if s.Timeout != 0 {
 			flags = append(flags, "timeout")
 		}
@@ -300,6 +368,14 @@ func (t *Table) String() string {
 		}
 		if s.Timeout != 0 {
 			fmt.Fprintf(&b, "\t\ttimeout %s\n", formatTimeout(s.Timeout))
+		}
+		// One element a line, sorted: a changed list reads as a short diff.
+		if len(s.Elements) > 0 {
+			b.WriteString("\t\telements = {\n")
+			for _, e := range s.Elements {
+				fmt.Fprintf(&b, "\t\t\t%s,\n", formatPrefix(e))
+			}
+			b.WriteString("\t\t}\n")
 		}
 		b.WriteString("\t}\n")
 	}
@@ -311,7 +387,7 @@ func (t *Table) String() string {
 				c.Type, c.Hook, formatPriority(c.Priority), c.Policy)
 		}
 		for _, r := range c.Rules {
-			fmt.Fprintf(&b, "\t\t%s\n", r)
+			fmt.Fprintf(&b, "\t\t%s\n", r.text("\t\t"))
 		}
 		b.WriteString("\t}\n")
 	}

@@ -65,7 +65,9 @@ func newNetns(t *testing.T, suffix string) *netns {
 }
 
 // conn reaches nftables inside the namespace.
-func (n *netns) conn() (*nftables.Conn, error) { return nftables.New(nftables.WithNetNSFd(n.fd)) }
+func (n *netns) conn(opts ...nftables.ConnOption) (*nftables.Conn, error) {
+	return nftables.New(append(opts, nftables.WithNetNSFd(n.fd))...)
+}
 
 // do runs f on an OS thread moved into the namespace; sockets f opens stay
 // in the namespace. The thread is discarded afterwards (never unlocked).

@@ -2,7 +2,9 @@ package firewall
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"harden/modules/module"
@@ -36,7 +38,7 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 		return module.Plan{}, fmt.Errorf("firewall: plan: unexpected state %T", s)
 	}
 	desired := m.Desired()
-	if err := lockoutGuard(m.cfg, desired, st.SSHPort); err != nil {
+	if err := lockoutGuard(m.cfg, desired, st.SSHSource, st.SSHPort); err != nil {
 		return module.Plan{}, err
 	}
 	var p module.Plan
@@ -90,16 +92,33 @@ func fileChangeOf(path string, before []byte, existed bool, after []byte, mode u
 	return c
 }
 
-// lockoutGuard refuses a ruleset that would not accept new connections to
-// the port of the operator's own SSH session, unless the profile says so.
-func lockoutGuard(cfg Config, t *Table, sshPort int) error {
-	if sshPort == 0 || cfg.AllowOperatorLockout || t.acceptsTCP(sshPort) {
+// lockoutGuard refuses a ruleset that would not accept a new connection
+// from the operator's own SSH session (SSH_CONNECTION: its source address
+// and server port), unless the profile says so. The error names what
+// closes it: deny_sources, ssh_allow_sources or the port.
+func lockoutGuard(cfg Config, t *Table, src netip.Addr, sshPort int) error {
+	if sshPort == 0 || cfg.AllowOperatorLockout || t.acceptsTCP(src, sshPort) {
 		return nil
+	}
+	const override = "or set allow_operator_lockout = true in the firewall block if you reach this machine another way"
+	if p, ok := containing(cfg.DenySources, src); ok {
+		held := formatPrefix(p)
+		if !p.IsSingleIP() {
+			held += ", which holds " + src.String() + ","
+		}
+		return fmt.Errorf("firewall: deny_sources holds %s the address of your SSH session (SSH_CONNECTION): "+
+			"the ruleset would drop every packet from it: remove it from deny_sources, %s", held, override)
+	}
+	if len(cfg.SSHAllowSources) > 0 && slices.Contains(cfg.SSHPorts, sshPort) {
+		if _, ok := containing(cfg.SSHAllowSources, src); !ok {
+			return fmt.Errorf("firewall: ssh_allow_sources does not hold %s, the address of your SSH session "+
+				"(SSH_CONNECTION): the ruleset would drop new SSH connections from it: add it (or a prefix "+
+				"holding it) to ssh_allow_sources, %s", src, override)
+		}
 	}
 	return fmt.Errorf("firewall: the ruleset would drop new connections to TCP port %d, the port of your "+
 		"SSH session (SSH_CONNECTION): keep %d among sshd's ports (or in the firewall's ssh_ports) until you "+
-		"have logged in on the new port, or set allow_operator_lockout = true in the firewall block if you "+
-		"reach this machine another way", sshPort, sshPort)
+		"have logged in on the new port, %s", sshPort, sshPort, override)
 }
 
 // renderFile is the persisted file: loading it (nftables.service at boot,

@@ -23,7 +23,7 @@ func decoded(t *testing.T, src string) *Module {
 	if diags := m.Link(peers{}); diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
-	m.conn = func() (*nftables.Conn, error) {
+	m.conn = func(...nftables.ConnOption) (*nftables.Conn, error) {
 		t.Error("netlink used")
 		return nil, errors.New("no netlink in this test")
 	}
