@@ -7,11 +7,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"net"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -20,182 +22,231 @@ import (
 	"harden/profiles"
 )
 
-// Scenario: a VPS with cloud-init and a NoCloud seed holding the generated
-// user-data runs cloud-init's boot stages and comes up hardened with
-// nobody logged in: harden installed from the .deb URL, the default
-// profile applied without commit-confirm, the plan and result kept, and a
-// second plan empty.
-//
-// The harness boots the image as it is, so cloud-init is installed into
-// the booted machine and its four boot stages (the units systemd would
-// start at boot) are started in order; nobody logs in while they run.
+// Scenario: a true first boot. The VPS image has cloud-init installed and
+// a NoCloud seed holding the generated user-data; systemd runs cloud-init's
+// stages as part of the boot, and the machine comes up hardened with
+// nobody logged in: harden installed from the .deb URL, the profile applied
+// without commit-confirm, the plan and result kept, sshd moved to the
+// profile's port. Everything is judged from the host before anyone logs
+// in; then the operator logs in on the new port and finds the second plan
+// empty.
 func TestCloudInitFirstBoot(t *testing.T) {
 	t.Parallel()
 	deb := buildDeb(t, oldVersion)
-	m := bootFresh(t)
-	installCloudInit(t, m)
+	profile, ok := profiles.Get("iri-node")
+	if !ok {
+		t.Fatal("no built-in profile iri-node")
+	}
+	var fetches atomic.Int32
+	start := time.Now()
+	m := vps.Boot(t, vps.Options{NoHarden: true, SSHPort: sshPort, Prepare: func(m *vps.Machine) error {
+		return seedFirstBoot(t, m, deb, profile, &fetches)
+	}})
+	t.Logf("first boot hardened the machine %s after the unpack began", time.Since(start).Round(time.Millisecond))
 
-	url, sum := serveDeb(t, m, deb)
-	profile, _ := profiles.Get("iri-node")
-	userData, err := cloudinit.Render(cloudinit.Options{Profile: profile, ProfileName: "builtin:iri-node",
-		Version: oldVersion, DebURL: url, DebSHA256: sum})
-	if err != nil {
-		t.Fatal(err)
-	}
-	seed := filepath.Join(m.Dir, "var/lib/cloud/seed/nocloud")
-	if err := os.MkdirAll(seed, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for name, data := range map[string]string{
-		"user-data": string(userData),
-		"meta-data": "instance-id: harden-cloud-init-test\nlocal-hostname: vps\n",
-	} {
-		if err := os.WriteFile(filepath.Join(seed, name), []byte(data), 0o600); err != nil {
-			t.Fatal(err)
+	// The stages ran as units of the boot and succeeded.
+	for _, unit := range []string{"cloud-init-local", "cloud-init", "cloud-config", "cloud-final"} {
+		r := m.Exec("systemctl", "show", "-p", "ActiveState", "-p", "Result", unit+".service")
+		if got := strings.Fields(r.Stdout); !slices.Contains(got, "ActiveState=active") || !slices.Contains(got, "Result=success") {
+			t.Errorf("%s.service after boot: %q\n%s", unit, got, r)
 		}
 	}
-	if r := m.Exec("cloud-init", "schema", "--config-file", "/var/lib/cloud/seed/nocloud/user-data"); !r.OK() {
-		t.Fatalf("cloud-init on the VPS rejects the user-data:\n%s", r)
+	// Nothing cloud-init complained about: no failed module, no config it
+	// found invalid (the provider's settings included).
+	if r := m.Exec("grep", "-E", "WARNING|ERROR|Traceback", "/var/log/cloud-init.log"); r.Exit != 1 {
+		t.Errorf("cloud-init.log has warnings or errors:\n%s", r)
+	}
+	status := m.Exec("cloud-init", "status", "--long")
+	if !strings.Contains(status.Stdout, "status: done") {
+		t.Errorf("cloud-init is not done:\n%s", status)
+	}
+	checkNoStageErrors(t, m)
+	if id := m.Exec("cat", "/var/lib/cloud/data/instance-id").Stdout; strings.TrimSpace(id) != instanceID {
+		t.Errorf("cloud-init ran for instance %q, not the seed's %q", id, instanceID)
+	}
+	if log := m.Exec("cat", cloudinit.LogPath).Stdout; !strings.Contains(log, "harden cloud-init: applied") {
+		t.Errorf("%s does not say applied:\n%s", cloudinit.LogPath, log)
+	}
+	if fetches.Load() == 0 {
+		t.Error("the first boot never fetched the package from the host")
 	}
 
-	start := time.Now()
-	r := m.Exec("systemctl", "start", "cloud-init-local.service", "cloud-init.service",
-		"cloud-config.service", "cloud-final.service")
-	t.Logf("cloud-init stages ran in %s", time.Since(start).Round(time.Millisecond))
-	log := m.Shell("cat " + cloudinit.LogPath)
-	if !r.OK() || !strings.Contains(log.Stdout, "harden cloud-init: applied") {
-		t.Fatalf("cloud-init did not harden the machine:\n%s\n%s\n%s\n%s", r, log,
-			m.Shell("tail -n 60 /var/log/cloud-init-output.log"), m.Shell("grep -E 'WARNING|ERROR|Traceback' /var/log/cloud-init.log | tail -n 40"))
-	}
-	if st := m.Exec("cloud-init", "status", "--long"); strings.Contains(st.Stdout, "scripts_user") ||
-		strings.Contains(st.Stdout, "scripts-user") {
-		t.Errorf("cloud-init reports the first-boot script as failed:\n%s", st)
-	}
-
-	// The machine moved SSH as the profile says; the operator's key works.
-	if err := m.WaitSSH(sshPort, 15*time.Second); err != nil {
-		t.Fatalf("sshd not on %d after the cloud-init apply: %v", sshPort, err)
-	}
-	m.Port = sshPort
-	if _, err := m.Banner(22); err == nil {
-		t.Error("port 22 still answers")
+	// sshd moved as the profile says (Boot found it on sshPort).
+	if banner, err := m.Banner(22); err == nil {
+		t.Errorf("port 22 still answers: %q", banner)
 	}
 	// Commit-confirmed was off: nothing waits for a confirmation that no
 	// one could give, so nothing will be rolled back behind the machine's back.
-	if m.Shell("test -e /var/lib/harden/pending.json").OK() {
+	if r := m.Exec("test", "-e", "/var/lib/harden/pending.json"); r.OK() {
 		t.Error("the cloud-init apply armed a rollback")
 	}
 	var result struct {
 		Status string `json:"status"`
 		Run    string `json:"run"`
 	}
-	out := m.MustShell("cat " + cloudinit.StateDir + "/result.json").Stdout
-	if err := json.Unmarshal([]byte(out), &result); err != nil || result.Run == "" || result.Status == "" {
+	out := m.Exec("cat", cloudinit.StateDir+"/result.json")
+	if err := json.Unmarshal([]byte(out.Stdout), &result); err != nil || result.Run == "" || result.Status == "" {
 		t.Errorf("result.json: %v\n%s", err, out)
 	}
-	if plan := m.MustShell("cat " + cloudinit.StateDir + "/plan.json").Stdout; !strings.Contains(plan, "sshd.setting[Port]") {
+	if plan := m.Exec("cat", cloudinit.StateDir+"/plan.json"); !strings.Contains(plan.Stdout, "sshd.setting[Port]") {
 		t.Errorf("plan.json does not hold the first plan:\n%.2000s", plan)
 	}
-	if conf := m.MustShell("cat /etc/harden/profile.hcl").Stdout; conf != string(profile) {
-		t.Errorf("/etc/harden/profile.hcl is not the profile of the user-data:\n%s", conf)
+	if conf := m.Exec("cat", cloudinit.ProfilePath).Stdout; conf != string(profile) {
+		t.Errorf("%s is not the profile of the user-data:\n%s", cloudinit.ProfilePath, conf)
 	}
-	if v := m.MustSudo("dpkg-query -W -f='${Version}' harden").Stdout; v != oldVersion {
-		t.Errorf("installed harden version %q", v)
+	if v := m.Exec("dpkg-query", "-W", "-f=${Version}", "harden"); v.Stdout != oldVersion {
+		t.Errorf("installed harden version %q, want %q\n%s", v.Stdout, oldVersion, v)
 	}
-	r = m.MustSudo("harden plan -detailed-exitcode", 0)
+	// Nobody logged in so far: sshd accepted no one.
+	if j := m.Exec("journalctl", "--no-pager", "-o", "cat", "-u", "ssh.service"); strings.Contains(j.Stdout, "Accepted") {
+		t.Errorf("someone logged in before the checks:\n%s", j.Stdout)
+	}
+
+	// The operator's first login, on the new port: nothing left to do.
+	r := m.MustSudo("harden plan -detailed-exitcode", 0)
 	if !strings.Contains(r.Stdout, "No changes") {
 		t.Errorf("second plan is not empty:\n%s", r)
 	}
 }
 
-// installCloudInit installs Debian's cloud-init into the booted machine,
-// which has no network: the packages are fetched on the host into the
-// machine's apt archive (kept in the harness cache for the next run), then
-// installed inside. Cloud-init is told to use the NoCloud seed and to
-// leave the network alone (the machine's address is the harness's).
-func installCloudInit(t *testing.T, m *vps.Machine) {
-	t.Helper()
-	start := time.Now()
-	cache := filepath.Join(vps.CacheDir(), "debs", "cloud-init")
-	archives := filepath.Join(m.Dir, "var/cache/apt/archives")
-	if err := os.MkdirAll(cache, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	mustHost(t, "sh", "-c", `cp -p "$0"/*.deb "$1"/ 2>/dev/null || true`, cache, archives)
-	restore := hostResolver(t, m)
-	download := vps.Host("chroot", m.Dir, "apt-get", "install", "--download-only", "-y", "-q", "cloud-init")
-	if !download.OK() {
-		// The image's package lists may be older than the mirror.
-		mustHost(t, "chroot", m.Dir, "apt-get", "update", "-q")
-		download = vps.Host("chroot", m.Dir, "apt-get", "install", "--download-only", "-y", "-q", "cloud-init")
-	}
-	restore()
-	if !download.OK() {
-		t.Fatalf("download cloud-init for the VPS:\n%s", download)
-	}
-	mustHost(t, "sh", "-c", `cp -p "$0"/*.deb "$1"/`, archives, cache)
-	t.Logf("cloud-init packages fetched in %s", time.Since(start).Round(time.Millisecond))
+// instanceID is the seed's meta-data instance id.
+const instanceID = "harden-cloud-init-test"
 
-	cfgDir := filepath.Join(m.Dir, "etc/cloud/cloud.cfg.d")
-	if err := os.MkdirAll(cfgDir, 0o755); err != nil {
-		t.Fatal(err)
+// seedFirstBoot makes the fresh tree what a provider's image with
+// cloud-init and a NoCloud seed would be: cloud-init installed (not
+// started), told to read the seed and leave the network alone, and the
+// seed holding the user-data harden generates, which fetches the package
+// from the host. On a failed test the cloud-init logs are read from the
+// tree once the machine has stopped.
+func seedFirstBoot(t *testing.T, m *vps.Machine, deb string, profile []byte, fetches *atomic.Int32) error {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	start := time.Now()
+	if err := vps.InstallPackages(ctx, m.Dir, "cloud-init", "cloud-init"); err != nil {
+		return err
 	}
+	t.Logf("cloud-init installed into the image in %s", time.Since(start).Round(time.Millisecond))
+	t.Cleanup(func() {
+		if t.Failed() {
+			t.Logf("cloud-init logs of %s:\n%s", m.Name, cloudInitLogs(m.Dir))
+		}
+	})
+
 	// What the provider's image would say: where the seed is, hands off
-	// the network; and no locale (the minimal image has no locales package).
-	cfg := "datasource_list: [ NoCloud, None ]\nnetwork: {config: disabled}\nlocale: false\n"
-	if err := os.WriteFile(filepath.Join(cfgDir, "90-harden-test.cfg"), []byte(cfg), 0o644); err != nil {
-		t.Fatal(err)
+	// the network (the harness gives the address); and a locale that
+	// needs no generating (the minimal image has none).
+	cfg := "datasource_list: [ NoCloud, None ]\nnetwork: {config: disabled}\nlocale: C.UTF-8\n"
+	if err := writeTreeFile(m.Dir, "/etc/cloud/cloud.cfg.d/90-harden-test.cfg", cfg, 0o644); err != nil {
+		return err
 	}
-	r := m.Exec("env", "DEBIAN_FRONTEND=noninteractive", "apt-get", "install", "-y", "-q", "--no-download", "cloud-init")
-	if !r.OK() {
-		t.Fatalf("install cloud-init on the VPS:\n%s", r)
+	url, sum, err := serveDeb(t, m, deb, fetches)
+	if err != nil {
+		return err
 	}
-	t.Logf("cloud-init installed in %s", time.Since(start).Round(time.Millisecond))
+	userData, err := cloudinit.Render(cloudinit.Options{Profile: profile, ProfileName: "builtin:iri-node",
+		Version: oldVersion, DebURL: url, DebSHA256: sum})
+	if err != nil {
+		return err
+	}
+	seed := "/var/lib/cloud/seed/nocloud"
+	if err := writeTreeFile(m.Dir, seed+"/user-data", string(userData), 0o600); err != nil {
+		return err
+	}
+	meta := "instance-id: " + instanceID + "\nlocal-hostname: vps\n"
+	if err := writeTreeFile(m.Dir, seed+"/meta-data", meta, 0o600); err != nil {
+		return err
+	}
+	// Debian's cloud-init accepts the document before the machine boots.
+	if r := vps.Host("chroot", m.Dir, "cloud-init", "schema", "--config-file", seed+"/user-data"); !r.OK() {
+		return fmt.Errorf("cloud-init rejects the generated user-data:\n%s", r)
+	}
+	return nil
 }
 
-// hostResolver gives the machine's tree the host's resolv.conf for a
-// chroot apt run and returns what puts the machine's own back.
-func hostResolver(t *testing.T, m *vps.Machine) func() {
+// checkNoStageErrors fails the test if any cloud-init stage recorded an
+// error (a failed module, a failed runcmd script).
+func checkNoStageErrors(t *testing.T, m *vps.Machine) {
 	t.Helper()
-	path := filepath.Join(m.Dir, "etc/resolv.conf")
-	saved, err := os.ReadFile(path)
-	hadFile := err == nil
-	host, err := os.ReadFile("/etc/resolv.conf")
-	if err != nil {
-		t.Fatal(err)
+	r := m.Exec("cat", "/run/cloud-init/status.json")
+	var status struct {
+		V1 map[string]json.RawMessage `json:"v1"`
 	}
-	os.Remove(path)
-	if err := os.WriteFile(path, host, 0o644); err != nil {
-		t.Fatal(err)
+	if err := json.Unmarshal([]byte(r.Stdout), &status); err != nil || len(status.V1) == 0 {
+		t.Errorf("cloud-init status.json: %v\n%s", err, r)
+		return
 	}
-	return func() {
-		os.Remove(path)
-		if hadFile {
-			os.WriteFile(path, saved, 0o644)
+	for _, stage := range []string{"init-local", "init", "modules-config", "modules-final"} {
+		var s struct {
+			Errors   []any    `json:"errors"`
+			Finished *float64 `json:"finished"`
+		}
+		if err := json.Unmarshal(status.V1[stage], &s); err != nil || s.Finished == nil || len(s.Errors) > 0 {
+			t.Errorf("cloud-init stage %s: finished %v, errors %v (%v)", stage, s.Finished != nil, s.Errors, err)
 		}
 	}
 }
 
-func mustHost(t *testing.T, name string, args ...string) {
-	t.Helper()
-	if r := vps.Host(name, args...); !r.OK() {
-		t.Fatalf("%s", r)
+// cloudInitLogs is what explains a failed first boot, read from the tree.
+func cloudInitLogs(root string) string {
+	var b strings.Builder
+	for _, f := range []struct {
+		path  string
+		lines int
+		only  string
+	}{
+		{cloudinit.LogPath, 60, ""},
+		{"/var/log/cloud-init-output.log", 60, ""},
+		{"/var/log/cloud-init.log", 40, "WARNING|ERROR|Traceback"},
+	} {
+		data, err := os.ReadFile(filepath.Join(root, f.path))
+		if err != nil {
+			fmt.Fprintf(&b, "--- %s: %v\n", f.path, err)
+			continue
+		}
+		lines := strings.Split(strings.TrimRight(string(data), "\n"), "\n")
+		if f.only != "" {
+			var kept []string
+			for _, l := range lines {
+				for _, w := range strings.Split(f.only, "|") {
+					if strings.Contains(l, w) {
+						kept = append(kept, l)
+						break
+					}
+				}
+			}
+			lines = kept
+		}
+		if len(lines) > f.lines {
+			lines = lines[len(lines)-f.lines:]
+		}
+		fmt.Fprintf(&b, "--- %s\n%s\n", f.path, strings.Join(lines, "\n"))
 	}
+	return b.String()
+}
+
+// writeTreeFile writes a file into the machine's tree, making its
+// directories.
+func writeTreeFile(root, path, content string, mode os.FileMode) error {
+	full := filepath.Join(root, path)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	return os.WriteFile(full, []byte(content), mode)
 }
 
 // serveDeb serves the package over HTTP on the host's end of the VPS link
-// (only the VPS can reach it) until the test ends, and returns its URL and
-// SHA-256.
-func serveDeb(t *testing.T, m *vps.Machine, deb string) (string, string) {
-	t.Helper()
+// (only the VPS can reach it; listening before the machine starts) until
+// the test ends, counting the downloads, and returns its URL and SHA-256.
+func serveDeb(t *testing.T, m *vps.Machine, deb string, fetches *atomic.Int32) (string, string, error) {
 	data, err := os.ReadFile(deb)
 	if err != nil {
-		t.Fatal(err)
+		return "", "", err
 	}
 	sum := sha256.Sum256(data)
-	ln, err := net.Listen("tcp", net.JoinHostPort(m.HostAddr, "0"))
+	ln, err := m.ListenHost()
 	if err != nil {
-		t.Fatal(err)
+		return "", "", err
 	}
 	name := "/" + filepath.Base(deb)
 	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -203,14 +254,11 @@ func serveDeb(t *testing.T, m *vps.Machine, deb string) (string, string) {
 			http.NotFound(w, r)
 			return
 		}
+		fetches.Add(1)
 		w.Header().Set("Content-Type", "application/vnd.debian.binary-package")
 		w.Write(data)
 	}), ReadHeaderTimeout: 10 * time.Second}
 	go srv.Serve(ln)
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-	})
-	return "http://" + ln.Addr().String() + name, hex.EncodeToString(sum[:])
+	t.Cleanup(func() { srv.Close() })
+	return "http://" + ln.Addr().String() + name, hex.EncodeToString(sum[:]), nil
 }
