@@ -3,6 +3,7 @@
 package packaging
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -123,8 +124,21 @@ func seedFirstBoot(t *testing.T, m *vps.Machine, deb string, profile []byte, fet
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
+	resolver := filepath.Join(m.Dir, "etc/resolv.conf")
+	before, err := os.ReadFile(resolver)
+	if err != nil {
+		return err
+	}
 	if err := vps.InstallPackages(ctx, m.Dir, "cloud-init", "cloud-init"); err != nil {
 		return err
+	}
+	// The image stays the provider's: its own resolver, services allowed
+	// to start.
+	if after, err := os.ReadFile(resolver); err != nil || !bytes.Equal(after, before) {
+		t.Errorf("installing cloud-init changed the tree's resolv.conf (%v):\n%s", err, after)
+	}
+	if _, err := os.Lstat(filepath.Join(m.Dir, "usr/sbin/policy-rc.d")); !os.IsNotExist(err) {
+		t.Errorf("policy-rc.d left in the tree (%v)", err)
 	}
 	t.Logf("cloud-init installed into the image in %s", time.Since(start).Round(time.Millisecond))
 	t.Cleanup(func() {
