@@ -10,7 +10,6 @@ import (
 
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
-	"github.com/hashicorp/hcl/v2/hclsyntax"
 
 	"harden/modules/module"
 )
@@ -24,20 +23,21 @@ const NodeAPIPort = 14265
 // limit not applied). The firewall owns its whole table, so there is no
 // "leave unmanaged": what the profile does not open stays closed.
 type blockSchema struct {
-	Table                   *string   `hcl:"table,optional"`
-	SSHPorts                *[]int    `hcl:"ssh_ports,optional"`
-	SSHRateLimit            *string   `hcl:"ssh_rate_limit,optional"`
-	SSHMaxConnections       *int      `hcl:"ssh_max_connections,optional"`
-	GossipTCPPort           *int      `hcl:"gossip_tcp_port,optional"`
-	GossipUDPPort           *int      `hcl:"gossip_udp_port,optional"`
-	PublicAPIPort           *int      `hcl:"public_api_port,optional"`
-	PublicAPIMaxConnections *int      `hcl:"public_api_max_connections,optional"`
-	AllowTCPPorts           *[]int    `hcl:"allow_tcp_ports,optional"`
-	AllowUDPPorts           *[]int    `hcl:"allow_udp_ports,optional"`
-	OutputPolicy            *string   `hcl:"output_policy,optional"`
-	AllowOperatorLockout    *bool     `hcl:"allow_operator_lockout,optional"`
-	DenySources             *[]string `hcl:"deny_sources,optional"`
-	SSHAllowSources         *[]string `hcl:"ssh_allow_sources,optional"`
+	Table                   *string `hcl:"table,optional"`
+	SSHPorts                *[]int  `hcl:"ssh_ports,optional"`
+	SSHRateLimit            *string `hcl:"ssh_rate_limit,optional"`
+	SSHMaxConnections       *int    `hcl:"ssh_max_connections,optional"`
+	GossipTCPPort           *int    `hcl:"gossip_tcp_port,optional"`
+	GossipUDPPort           *int    `hcl:"gossip_udp_port,optional"`
+	PublicAPIPort           *int    `hcl:"public_api_port,optional"`
+	PublicAPIMaxConnections *int    `hcl:"public_api_max_connections,optional"`
+	// Lists that may be long are evaluated element by element (lists.go).
+	AllowTCPPorts        hcl.Expression `hcl:"allow_tcp_ports,optional"`
+	AllowUDPPorts        hcl.Expression `hcl:"allow_udp_ports,optional"`
+	OutputPolicy         *string        `hcl:"output_policy,optional"`
+	AllowOperatorLockout *bool          `hcl:"allow_operator_lockout,optional"`
+	DenySources          hcl.Expression `hcl:"deny_sources,optional"`
+	SSHAllowSources      hcl.Expression `hcl:"ssh_allow_sources,optional"`
 }
 
 // Config is the desired firewall, after defaults. A zero port or count
@@ -151,8 +151,8 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Config, hcl.Diagnostics)
 	port("gossip_udp_port", raw.GossipUDPPort, &cfg.GossipUDPPort)
 	port("public_api_port", raw.PublicAPIPort, &cfg.PublicAPIPort)
 	count("public_api_max_connections", raw.PublicAPIMaxConnections, &cfg.PublicAPIMaxConnections)
-	ports("allow_tcp_ports", raw.AllowTCPPorts, &cfg.AllowTCPPorts)
-	ports("allow_udp_ports", raw.AllowUDPPorts, &cfg.AllowUDPPorts)
+	cfg.AllowTCPPorts = decodePorts(body, ctx, "allow_tcp_ports", raw.AllowTCPPorts, &diags)
+	cfg.AllowUDPPorts = decodePorts(body, ctx, "allow_udp_ports", raw.AllowUDPPorts, &diags)
 	if raw.OutputPolicy != nil {
 		switch *raw.OutputPolicy {
 		case "accept":
@@ -166,92 +166,9 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Config, hcl.Diagnostics)
 	if raw.AllowOperatorLockout != nil {
 		cfg.AllowOperatorLockout = *raw.AllowOperatorLockout
 	}
-	for _, name := range []string{"allow_tcp_ports", "allow_udp_ports"} {
-		list := cfg.AllowTCPPorts
-		if name == "allow_udp_ports" {
-			list = cfg.AllowUDPPorts
-		}
-		if len(list) > maxSetPorts {
-			diags = append(diags, module.BadValue(module.AttrRange(body, name), name,
-				fmt.Sprintf("%d ports", len(list)), fmt.Sprintf("at most %d ports (the set one rule matches)", maxSetPorts), nil))
-		}
-	}
-	if raw.DenySources != nil {
-		var d hcl.Diagnostics
-		cfg.DenySources, d = decodeSources(body, "deny_sources", *raw.DenySources)
-		diags = append(diags, d...)
-	}
-	if raw.SSHAllowSources != nil {
-		var d hcl.Diagnostics
-		cfg.SSHAllowSources, d = decodeSources(body, "ssh_allow_sources", *raw.SSHAllowSources)
-		diags = append(diags, d...)
-	}
+	cfg.DenySources = decodeSources(body, ctx, "deny_sources", raw.DenySources, &diags)
+	cfg.SSHAllowSources = decodeSources(body, ctx, "ssh_allow_sources", raw.SSHAllowSources, &diags)
 	return cfg, diags
-}
-
-// maxSourceDiags bounds the diagnostics for one address list: a generated
-// list with a systematic mistake should not print thousands.
-const maxSourceDiags = 5
-
-const sourceExpected = `an IPv4 or IPv6 address or CIDR prefix such as "203.0.113.7", "198.51.100.0/24" or "2001:db8::/32"`
-
-// decodeSources reads a list of addresses and prefixes into sorted,
-// merged prefixes; each bad entry is a diagnostic at the entry.
-func decodeSources(body hcl.Body, name string, entries []string) ([]netip.Prefix, hcl.Diagnostics) {
-	var diags hcl.Diagnostics
-	bad := 0
-	out := make([]netip.Prefix, 0, len(entries))
-	for i, e := range entries {
-		p, expected, fix := parseSource(e)
-		if expected == "" {
-			out = append(out, p)
-			continue
-		}
-		if bad++; bad <= maxSourceDiags {
-			var valid []string
-			if fix != "" {
-				valid = []string{fix}
-			}
-			diags = append(diags, module.BadValue(elemRange(body, name, i, len(entries)), name, e, expected, valid))
-		}
-	}
-	if bad > maxSourceDiags {
-		diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for " + name,
-			Detail:  fmt.Sprintf("%s: %d more entries are not valid.", name, bad-maxSourceDiags),
-			Subject: module.AttrRange(body, name).Ptr()})
-	}
-	return mergePrefixes(out), diags
-}
-
-// parseSource reads one entry; on error it says what was expected and,
-// when the mistake is clear, the entry as it should be.
-func parseSource(e string) (p netip.Prefix, expected, fix string) {
-	p, err := parsePrefix(e)
-	if err != nil {
-		return p, sourceExpected, ""
-	}
-	if p.Addr().Is4In6() {
-		unmapped := netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
-		return p, fmt.Sprintf("IPv4 written as IPv4 (%q): IPv4 packets never carry a mapped address",
-			formatPrefix(unmapped)), ""
-	}
-	if p.Masked() != p {
-		return p, "a prefix without host bits", p.Masked().String()
-	}
-	return p, "", ""
-}
-
-// elemRange points at the i-th element of a list attribute written as a
-// literal list, or at the whole value otherwise (a variable).
-func elemRange(body hcl.Body, name string, i, n int) hcl.Range {
-	if sb, ok := body.(*hclsyntax.Body); ok {
-		if attr, ok := sb.Attributes[name]; ok {
-			if tup, ok := attr.Expr.(*hclsyntax.TupleConsExpr); ok && len(tup.Exprs) == n {
-				return tup.Exprs[i].Range()
-			}
-		}
-	}
-	return module.AttrRange(body, name)
 }
 
 func checkPort(body hcl.Body, name string, p int) hcl.Diagnostics {
