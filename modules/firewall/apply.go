@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/nftables"
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 
 	"harden/modules/host"
 	"harden/modules/module"
@@ -86,7 +87,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 
 // load replaces the table in the kernel in one batch.
 func (m *Module) load(t *Table) error {
-	c, err := m.conn(nftables.WithSockOptions(sendBuffer(batchBytes(t))))
+	c, err := m.conn(nftables.WithSockOptions(batchSocket(batchBytes(t))))
 	if err != nil {
 		return fmt.Errorf("firewall: netlink: %w", err)
 	}
@@ -94,6 +95,10 @@ func (m *Module) load(t *Table) error {
 		return fmt.Errorf("firewall: compile %s: %w", t.ID(), err)
 	}
 	if err := c.Flush(); err != nil {
+		if errors.Is(err, unix.EMSGSIZE) || errors.Is(err, unix.ENOBUFS) {
+			return fmt.Errorf("firewall: load %s: %w (the batch outgrew the netlink socket's buffers: "+
+				"run with CAP_NET_ADMIN, or raise net.core.wmem_max and net.core.rmem_max)", t.ID(), err)
+		}
 		return fmt.Errorf("firewall: load %s: %w", t.ID(), err)
 	}
 	return nil
@@ -142,7 +147,7 @@ func (m *Module) Undo(ctx context.Context, h *host.Host, data json.RawMessage) e
 		if prev, err = ParseTable(rec.Table); err != nil {
 			return fmt.Errorf("firewall: undo: previous table: %w", err)
 		}
-		opts = append(opts, nftables.WithSockOptions(sendBuffer(batchBytes(prev))))
+		opts = append(opts, nftables.WithSockOptions(batchSocket(batchBytes(prev))))
 	}
 	c, err := m.conn(opts...)
 	if err != nil {

@@ -348,21 +348,38 @@ func batchBytes(t *Table) int {
 	return n
 }
 
-// sendBuffer raises the netlink socket's send buffer to bytes, as nft
-// does: SO_SNDBUFFORCE with CAP_NET_ADMIN, else up to net.core.wmem_max.
-func sendBuffer(bytes int) nftables.SockOption {
+// batchSocket readies the netlink socket for one big batch, as nft does.
+// The whole batch goes in one sendmsg: the send buffer must hold it. The
+// kernel acknowledges every message before the first acknowledgement is
+// read: the receive buffer must hold a thousand of them (each costs about
+// a kilobyte of buffer), and they come without a copy of the request
+// (NETLINK_CAP_ACK). The buffers are raised with SO_*BUFFORCE under
+// CAP_NET_ADMIN, else up to net.core.wmem_max and rmem_max.
+func batchSocket(bytes int) nftables.SockOption {
 	return func(c *netlink.Conn) error {
+		if err := c.SetOption(netlink.CapAcknowledge, true); err != nil {
+			return err
+		}
 		rc, err := c.SyscallConn()
 		if err != nil {
 			return err
 		}
-		var serr error
+		var sndErr, rcvErr error
 		if err := rc.Control(func(fd uintptr) {
-			serr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, bytes)
-		}); err == nil && serr == nil {
-			return nil
+			sndErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, bytes)
+			rcvErr = unix.SetsockoptInt(int(fd), unix.SOL_SOCKET, unix.SO_RCVBUFFORCE, bytes)
+		}); err != nil {
+			return err
 		}
-		return c.SetWriteBuffer(bytes)
+		if sndErr != nil {
+			if err := c.SetWriteBuffer(bytes); err != nil {
+				return err
+			}
+		}
+		if rcvErr != nil {
+			return c.SetReadBuffer(bytes)
+		}
+		return nil
 	}
 }
 

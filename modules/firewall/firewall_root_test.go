@@ -30,7 +30,7 @@ const rootProfile = `firewall {
 
 // liveHost is an online host (netlink, nft) whose files live under a temp
 // dir: the module's file paths are moved there, systemd is the recorder.
-func liveHost(t *testing.T, m *Module, sshConn string) (*host.Host, *host.Journal, *hosttest.Systemd) {
+func liveHost(t testing.TB, m *Module, sshConn string) (*host.Host, *host.Journal, *hosttest.Systemd) {
 	t.Helper()
 	dir := t.TempDir()
 	m.persistPath = filepath.Join(dir, "etc/nftables.d/harden.nft")
@@ -54,7 +54,7 @@ func liveHost(t *testing.T, m *Module, sshConn string) (*host.Host, *host.Journa
 	return h, j, sd
 }
 
-func planOf(t *testing.T, m *Module, h *host.Host) (module.Plan, *State) {
+func planOf(t testing.TB, m *Module, h *host.Host) (module.Plan, *State) {
 	t.Helper()
 	st, err := m.Read(context.Background(), h)
 	if err != nil {

@@ -28,7 +28,7 @@ type netns struct {
 
 var nsSeq atomic.Int32
 
-func requireRoot(t *testing.T) {
+func requireRoot(t testing.TB) {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("root tier: needs root (network namespaces, nftables)")
@@ -40,7 +40,7 @@ func requireRoot(t *testing.T) {
 	}
 }
 
-func run(t *testing.T, name string, args ...string) string {
+func run(t testing.TB, name string, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(name, args...).CombinedOutput()
 	if err != nil {
@@ -50,7 +50,7 @@ func run(t *testing.T, name string, args ...string) string {
 }
 
 // newNetns creates fw-test-<pid>-<suffix><n> with loopback up.
-func newNetns(t *testing.T, suffix string) *netns {
+func newNetns(t testing.TB, suffix string) *netns {
 	t.Helper()
 	name := fmt.Sprintf("fw-test-%d-%s%d", os.Getpid(), suffix, nsSeq.Add(1))
 	run(t, "ip", "netns", "add", name)

@@ -372,3 +372,14 @@ func TestSetsCompileDecompile(t *testing.T) {
 func (r Rule) hasUnknown() bool {
 	return (&Table{Chains: []Chain{{Rules: []Rule{r}}}}).HasUnknown()
 }
+
+// decodeForBench decodes src into m and links it; "" when all is well.
+func decodeForBench(b testing.TB, m *Module, src string) string {
+	if diags := moduletest.Decode(b, m, src, nil); diags.HasErrors() {
+		return diags.Error()
+	}
+	if diags := m.Link(peers{}); diags.HasErrors() {
+		return diags.Error()
+	}
+	return ""
+}
