@@ -135,13 +135,27 @@ echo "harden cloud-init: start $(date -u +%Y-%m-%dT%H:%M:%SZ)"
 		b.WriteString(`deb=` + StateDir + `/harden.deb
 url=` + shellQuote(o.DebURL) + `
 echo "harden cloud-init: downloading $url"
-if command -v curl >/dev/null 2>&1; then
-	curl -fsSL --retry 5 --retry-connrefused -o "$deb" "$url"
-elif command -v wget >/dev/null 2>&1; then
-	wget -q --tries=5 -O "$deb" "$url"
-else
-	python3 -c 'import sys, urllib.request; urllib.request.urlretrieve(sys.argv[1], sys.argv[2])' "$url" "$deb"
-fi
+fetch() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsSL --connect-timeout 10 --max-time 300 -o "$deb" "$url"
+	elif command -v wget >/dev/null 2>&1; then
+		wget -q --timeout=30 --tries=1 -O "$deb" "$url"
+	else
+		python3 -c 'import sys, shutil, urllib.request as u; shutil.copyfileobj(u.urlopen(sys.argv[1], timeout=30), open(sys.argv[2], "wb"))' "$url" "$deb"
+	fi
+}
+# At first boot the network or the server may not be up yet: retry with
+# growing pauses (about 75 s in all) whatever the download tool.
+attempt=1
+until fetch; do
+	if [ "$attempt" -ge 6 ]; then
+		echo "harden cloud-init: download failed $attempt times; nothing applied"
+		exit 1
+	fi
+	echo "harden cloud-init: download failed (attempt $attempt); again in $((attempt * 5)) s"
+	sleep $((attempt * 5))
+	attempt=$((attempt + 1))
+done
 `)
 		if o.DebSHA256 != "" {
 			b.WriteString(`echo "` + strings.ToLower(o.DebSHA256) + `  $deb" | sha256sum -c -
