@@ -3,7 +3,6 @@ package firewall
 import (
 	"fmt"
 	"net/netip"
-	"strconv"
 	"strings"
 	"time"
 )
@@ -71,13 +70,6 @@ type Saddr struct {
 	Prefix netip.Prefix
 }
 
-// SaddrIn matches the source address against a named set of the table
-// (ip or ip6 by V6): `ip saddr @deny_v4`.
-type SaddrIn struct {
-	V6  bool
-	Set string
-}
-
 // CtState matches any of the conntrack states in Mask.
 type CtState struct {
 	Mask uint32
@@ -93,13 +85,6 @@ type ICMPType struct {
 type Dport struct {
 	Proto uint8 // protoTCP or protoUDP
 	Port  uint16
-}
-
-// DportSet matches a TCP or UDP destination port against an anonymous
-// constant set: `tcp dport { 80, 443 }`. Ports are sorted and distinct.
-type DportSet struct {
-	Proto uint8
-	Ports []uint16
 }
 
 // Limit is a token-bucket rate limit in packets. Over inverts it: the
@@ -195,21 +180,6 @@ func (s Saddr) String() string {
 	return fmt.Sprintf("%s saddr %s", kw, formatPrefix(s.Prefix))
 }
 
-// formatPrefix prints a single address without its /32 or /128, as nft does.
-func formatPrefix(p netip.Prefix) string {
-	if p.IsSingleIP() {
-		return p.Addr().String()
-	}
-	return p.String()
-}
-
-func (s SaddrIn) String() string {
-	if s.V6 {
-		return "ip6 saddr @" + s.Set
-	}
-	return "ip saddr @" + s.Set
-}
-
 func (s CtState) String() string {
 	var names []string
 	rest := s.Mask
@@ -238,30 +208,6 @@ func (s ICMPType) String() string {
 
 func (s Dport) String() string {
 	return fmt.Sprintf("%s dport %d", protoName(s.Proto), s.Port)
-}
-
-func (s DportSet) String() string {
-	ports := make([]string, len(s.Ports))
-	for i, p := range s.Ports {
-		ports[i] = strconv.Itoa(int(p))
-	}
-	return fmt.Sprintf("%s dport { %s }", protoName(s.Proto), strings.Join(ports, ", "))
-}
-
-// wrapAbove is the size above which the table's text lists a set's
-// elements one per line: a change to a long set then reads as a short diff.
-const wrapAbove = 8
-
-// wrapped is the multi-line form of a long port set, indented for a rule
-// at indent (nft accepts newlines inside braces).
-func (s DportSet) wrapped(indent string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s dport {\n", protoName(s.Proto))
-	for _, p := range s.Ports {
-		fmt.Fprintf(&b, "%s\t%d,\n", indent, p)
-	}
-	b.WriteString(indent + "}")
-	return b.String()
 }
 
 func protoName(p uint8) string {

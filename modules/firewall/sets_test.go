@@ -13,6 +13,7 @@ import (
 	"github.com/google/nftables"
 	"github.com/zclconf/go-cty/cty"
 
+	"harden/modules/module"
 	"harden/modules/module/moduletest"
 )
 
@@ -266,11 +267,44 @@ func TestLargeDenySetPlanIsASmallDiff(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := p.Changes[0]
-	if c.Address != "firewall.table[inet harden]" {
-		t.Fatalf("first change %s", c.Address)
+	minus, plus := tableDiff(t, p)
+	if !slices.Equal(minus, []string{"-\t\t\t100.64.19.136,"}) || !slices.Equal(plus, []string{"+\t\t\t198.51.100.77,"}) {
+		t.Errorf("diff removes %q and adds %q", minus, plus)
 	}
-	var minus, plus []string
+}
+
+// A thousand ports: one rule, and one more port is a one-line diff.
+func TestLargePortSetPlanIsASmallDiff(t *testing.T) {
+	ports := make([]string, 1000)
+	for i := range ports {
+		ports[i] = fmt.Sprint(20000 + 2*i)
+	}
+	profile := func(ports []string) string {
+		return "firewall {\n  allow_tcp_ports = [" + strings.Join(ports, ", ") + "]\n}"
+	}
+	m := decoded(t, profile(ports))
+	if n, base := len(m.Desired().Chain("input").Rules), len(Build(defaultConfig()).Chain("input").Rules); n != base+1 {
+		t.Fatalf("%d input rules, want %d", n, base+1)
+	}
+	st := converged(m)
+	m = decoded(t, profile(append(ports, "20001")))
+	p, err := m.Plan(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if minus, plus := tableDiff(t, p); len(minus) != 0 || !slices.Equal(plus, []string{"+\t\t\t20001,"}) {
+		t.Errorf("diff removes %q and adds %q", minus, plus)
+	}
+}
+
+// tableDiff returns the removed and added lines of the plan's table change
+// as the plan renderer's unified diff shows them.
+func tableDiff(t *testing.T, p module.Plan) (minus, plus []string) {
+	t.Helper()
+	if len(p.Changes) == 0 || p.Changes[0].Address != "firewall.table[inet harden]" {
+		t.Fatalf("no table change first: %v", addresses(p))
+	}
+	c := p.Changes[0]
 	for _, l := range strings.Split(udiff.Unified("before", "after", c.Before, c.After), "\n") {
 		switch {
 		case strings.HasPrefix(l, "---") || strings.HasPrefix(l, "+++"):
@@ -280,9 +314,7 @@ func TestLargeDenySetPlanIsASmallDiff(t *testing.T) {
 			plus = append(plus, l)
 		}
 	}
-	if !slices.Equal(minus, []string{"-\t\t\t100.64.19.136,"}) || !slices.Equal(plus, []string{"+\t\t\t198.51.100.77,"}) {
-		t.Errorf("diff removes %q and adds %q", minus, plus)
-	}
+	return minus, plus
 }
 
 func TestAcceptsTCPFollowsSets(t *testing.T) {
