@@ -100,17 +100,31 @@ func repoProfile(t *testing.T, name string) string {
 	return string(b)
 }
 
-// withPorts adds n allowed TCP ports (20000 and up) to the profile's
-// firewall block.
+// withPorts adds n allowed TCP ports to the profile's firewall block.
 func withPorts(t *testing.T, profile string, n int) string {
+	ports := make([]string, n)
+	for i := range ports {
+		ports[i] = fmt.Sprint(20000 + i)
+	}
+	return withFirewallList(t, profile, "allow_tcp_ports", ports)
+}
+
+// withDenySources adds n denied source addresses, single IPv4 addresses
+// from the benchmarking range 198.18.0.0/15 (never the harness's link).
+func withDenySources(t *testing.T, profile string, n int) string {
+	addrs := make([]string, n)
+	for i := range addrs {
+		addrs[i] = fmt.Sprintf("%q", fmt.Sprintf("198.%d.%d.%d", 18+i>>16, i>>8&0xff, i&0xff))
+	}
+	return withFirewallList(t, profile, "deny_sources", addrs)
+}
+
+// withFirewallList sets a list attribute in the profile's firewall block.
+func withFirewallList(t *testing.T, profile, attr string, values []string) string {
 	t.Helper()
 	const anchor = "firewall {\n"
 	if strings.Count(profile, anchor) != 1 {
 		t.Fatalf("profile has no single %q block", strings.TrimSpace(anchor))
 	}
-	ports := make([]string, n)
-	for i := range ports {
-		ports[i] = fmt.Sprint(20000 + i)
-	}
-	return strings.Replace(profile, anchor, anchor+"  allow_tcp_ports = ["+strings.Join(ports, ", ")+"]\n", 1)
+	return strings.Replace(profile, anchor, anchor+"  "+attr+" = ["+strings.Join(values, ", ")+"]\n", 1)
 }

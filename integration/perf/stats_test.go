@@ -79,7 +79,8 @@ type row struct {
 	Target float64
 }
 
-func (r row) String() string {
+// format lays the row out with its label padded to width.
+func (r row) format(width int) string {
 	ratio := "-"
 	if r.Target > 0 {
 		ratio = fmt.Sprintf("%.2f", r.S.Median/r.Target)
@@ -88,15 +89,19 @@ func (r row) String() string {
 	if r.Target > 0 {
 		target = fmt.Sprintf("< %g %s", r.Target, r.Unit)
 	}
-	return fmt.Sprintf("%-44s %3d %10.1f %10.1f %10.1f %-3s %12s %6s",
-		r.What, r.N, r.S.Min, r.S.Median, r.S.Max, r.Unit, target, ratio)
+	return fmt.Sprintf("%-*s %3d %10.1f %10.1f %10.1f %-3s %12s %6s",
+		width, r.What, r.N, r.S.Min, r.S.Median, r.S.Max, r.Unit, target, ratio)
 }
 
 func table(rows []row) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%-44s %3s %10s %10s %10s %-3s %12s %6s\n", "figure", "n", "min", "median", "max", "", "target", "ratio")
+	width := len("figure")
 	for _, r := range rows {
-		b.WriteString(r.String() + "\n")
+		width = max(width, len(r.What))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "%-*s %3s %10s %10s %10s %-3s %12s %6s\n", width, "figure", "n", "min", "median", "max", "", "target", "ratio")
+	for _, r := range rows {
+		b.WriteString(r.format(width) + "\n")
 	}
 	return b.String()
 }
