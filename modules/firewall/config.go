@@ -3,6 +3,7 @@ package firewall
 import (
 	"fmt"
 	"net/netip"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -37,6 +38,7 @@ type blockSchema struct {
 	OutputPolicy         *string        `hcl:"output_policy,optional"`
 	AllowOperatorLockout *bool          `hcl:"allow_operator_lockout,optional"`
 	DenySources          hcl.Expression `hcl:"deny_sources,optional"`
+	DenySourcesFile      *string        `hcl:"deny_sources_file,optional"`
 	SSHAllowSources      hcl.Expression `hcl:"ssh_allow_sources,optional"`
 }
 
@@ -60,6 +62,9 @@ type Config struct {
 	// from. Both sorted and merged (mergePrefixes).
 	DenySources     []netip.Prefix
 	SSHAllowSources []netip.Prefix
+	// DenySourcesFile is an absolute path on the machine whose entries
+	// join DenySources when Read has read it; "" for none.
+	DenySourcesFile string
 }
 
 // Defaults: SSH on 22 with 6 new connections a minute and 8 at once per
@@ -168,6 +173,14 @@ func decodeConfig(body hcl.Body, ctx *hcl.EvalContext) (Config, hcl.Diagnostics)
 	}
 	cfg.DenySources = decodeSources(body, ctx, "deny_sources", raw.DenySources, &diags)
 	cfg.SSHAllowSources = decodeSources(body, ctx, "ssh_allow_sources", raw.SSHAllowSources, &diags)
+	if p := raw.DenySourcesFile; p != nil {
+		if !filepath.IsAbs(*p) {
+			diags = append(diags, module.BadValue(module.AttrRange(body, "deny_sources_file"), "deny_sources_file",
+				*p, `an absolute path on the machine such as "/etc/harden/deny-sources.list", or null`, nil))
+		} else {
+			cfg.DenySourcesFile = filepath.Clean(*p)
+		}
+	}
 	return cfg, diags
 }
 

@@ -19,6 +19,7 @@
 //	  allow_udp_ports            = []
 //	  output_policy              = "accept"     # "drop": CIS-style, with DNS, NTP, DHCP, HTTP(S), gossip allowed
 //	  deny_sources               = null         # ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"]: dropped first
+//	  deny_sources_file          = null         # "/etc/harden/deny-sources.list": more deny_sources, one a line
 //	  ssh_allow_sources          = null         # if not empty: new SSH connections only from these
 //	  allow_operator_lockout     = false        # true lets the ruleset shut out this SSH session
 //	}
@@ -37,6 +38,22 @@
 // gets no SSH at all); null or [] accepts them from anyone. Deny wins over
 // allow. The plan shows a set one element a line, sorted, so a changed list
 // reads as a short diff; thousands of addresses still load in one batch.
+//
+// deny_sources_file names a file on the machine (an absolute path; under
+// -root, the file under the root) holding more denied sources, as
+// blocklist feeds ship them (FireHOL, Spamhaus DROP): one IPv4 or IPv6
+// address or CIDR prefix a line, blank lines and comments after # or ;
+// ignored ("1.10.16.0/20 ; SBL256894"). Its entries join deny_sources:
+// the same merging, the same deny_v4/deny_v6 sets, the same lockout
+// guard (which names the file's line). Read reads it, so a large list
+// costs no HCL parsing; a bad entry is an error naming file:line, and a
+// missing file is an error too (the profile names it, and a deny list
+// that silently came out empty would let every source in), so plan and
+// apply stop before changing anything. The file is the desired state:
+// after editing it (a feed update), `harden plan` shows the added and
+// removed entries as drift and `harden apply` loads them; harden does not
+// watch the file. The plan notes how many of each set's entries came
+// from the file.
 //
 // Plan reads the live table over netlink (in the current network namespace)
 // back into the rule model and compares model to model; no difference means
@@ -111,8 +128,21 @@ func (m *Module) Name() string { return "firewall" }
 // Config is the decoded, linked config.
 func (m *Module) Config() Config { return m.cfg }
 
-// Desired is the table the profile asks for.
+// Desired is the table the profile asks for, without deny_sources_file's
+// entries (Read reads them; Plan joins them).
 func (m *Module) Desired() *Table { return Build(m.cfg) }
+
+// desired is the table the profile asks for with the entries of
+// deny_sources_file as st holds them.
+func (m *Module) desired(st *State) (*Table, error) {
+	if m.cfg.DenySourcesFile == "" {
+		return Build(m.cfg), nil
+	}
+	if st.DenyFile == nil || st.DenyFile.Path != m.cfg.DenySourcesFile {
+		return nil, fmt.Errorf("firewall: plan: %s was not read", m.cfg.DenySourcesFile)
+	}
+	return Build(withDenyFile(m.cfg, st.DenyFile)), nil
+}
 
 // Decode reads the firewall block.
 func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
@@ -218,14 +248,23 @@ type State struct {
 	// harden does not run over SSH.
 	SSHSource netip.Addr
 	SSHPort   int
+	// DenyFile is deny_sources_file as read; nil when the profile names none.
+	DenyFile *SourceFile
 }
 
 // Read gathers the live table over netlink (in the current network
-// namespace), the persisted files and nftables.service's enablement.
+// namespace), the persisted files, nftables.service's enablement and
+// deny_sources_file's entries (a bad or missing file is an error here, so
+// plan and apply stop before changing anything).
 func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	st := &State{Offline: h.Offline()}
 	st.SSHSource, st.SSHPort = sshSession(h.Getenv("SSH_CONNECTION"))
 	var err error
+	if path := m.cfg.DenySourcesFile; path != "" {
+		if st.DenyFile, err = readSourceFile(h, "deny_sources_file", path); err != nil {
+			return nil, err
+		}
+	}
 	if st.File, err = h.ReadFile(m.persistPath); err == nil {
 		st.FileExists = true
 	}

@@ -37,12 +37,18 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	if !ok {
 		return module.Plan{}, fmt.Errorf("firewall: plan: unexpected state %T", s)
 	}
-	desired := m.Desired()
-	if err := lockoutGuard(m.cfg, desired, st.SSHSource, st.SSHPort); err != nil {
+	desired, err := m.desired(st)
+	if err != nil {
+		return module.Plan{}, err
+	}
+	if err := lockoutGuard(m.cfg, st.DenyFile, desired, st.SSHSource, st.SSHPort); err != nil {
 		return module.Plan{}, err
 	}
 	var p module.Plan
 	id := desired.ID()
+	if st.DenyFile != nil {
+		p.Notes = append(p.Notes, denyFileNotes(desired, st.DenyFile)...)
+	}
 	if st.Offline {
 		p.Notes = append(p.Notes, fmt.Sprintf("offline root: planned from %s alone; the live ruleset is "+
 			"neither read nor loaded (nftables.service loads the file at boot)", persistPath))
@@ -95,19 +101,25 @@ func fileChangeOf(path string, before []byte, existed bool, after []byte, mode u
 // lockoutGuard refuses a ruleset that would not accept a new connection
 // from the operator's own SSH session (SSH_CONNECTION: its source address
 // and server port), unless the profile says so. The error names what
-// closes it: deny_sources, ssh_allow_sources or the port.
-func lockoutGuard(cfg Config, t *Table, src netip.Addr, sshPort int) error {
+// closes it: deny_sources, a line of deny_sources_file, ssh_allow_sources
+// or the port.
+func lockoutGuard(cfg Config, denyFile *SourceFile, t *Table, src netip.Addr, sshPort int) error {
 	if sshPort == 0 || cfg.AllowOperatorLockout || t.acceptsTCP(src, sshPort) {
 		return nil
 	}
 	const override = "or set allow_operator_lockout = true in the firewall block if you reach this machine another way"
 	if p, ok := containing(cfg.DenySources, src); ok {
-		held := formatPrefix(p)
-		if !p.IsSingleIP() {
-			held += ", which holds " + src.String() + ","
-		}
 		return fmt.Errorf("firewall: deny_sources holds %s the address of your SSH session (SSH_CONNECTION): "+
-			"the ruleset would drop every packet from it: remove it from deny_sources, %s", held, override)
+			"the ruleset would drop every packet from it: remove it from deny_sources, %s", heldBy(p, src), override)
+	}
+	if denyFile != nil {
+		for _, e := range denyFile.Entries {
+			if e.Prefix.Contains(src) {
+				return fmt.Errorf("firewall: %s:%d (deny_sources_file) holds %s the address of your SSH session "+
+					"(SSH_CONNECTION): the ruleset would drop every packet from it: remove that line, %s",
+					denyFile.Path, e.Line, heldBy(e.Prefix, src), override)
+			}
+		}
 	}
 	if len(cfg.SSHAllowSources) > 0 && slices.Contains(cfg.SSHPorts, sshPort) {
 		if _, ok := containing(cfg.SSHAllowSources, src); !ok {
@@ -119,6 +131,14 @@ func lockoutGuard(cfg Config, t *Table, src netip.Addr, sshPort int) error {
 	return fmt.Errorf("firewall: the ruleset would drop new connections to TCP port %d, the port of your "+
 		"SSH session (SSH_CONNECTION): keep %d among sshd's ports (or in the firewall's ssh_ports) until you "+
 		"have logged in on the new port, %s", sshPort, sshPort, override)
+}
+
+// heldBy names the denied prefix p that holds src, and src if p is wider.
+func heldBy(p netip.Prefix, src netip.Addr) string {
+	if p.IsSingleIP() {
+		return formatPrefix(p)
+	}
+	return formatPrefix(p) + ", which holds " + src.String() + ","
 }
 
 // renderFile is the persisted file: loading it (nftables.service at boot,
