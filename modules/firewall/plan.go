@@ -46,9 +46,6 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	}
 	var p module.Plan
 	id := desired.ID()
-	if st.DenyFile != nil {
-		p.Notes = append(p.Notes, denyFileNotes(desired, st.DenyFile)...)
-	}
 	if st.Offline {
 		p.Notes = append(p.Notes, fmt.Sprintf("offline root: planned from %s alone; the live ruleset is "+
 			"neither read nor loaded (nftables.service loads the file at boot)", persistPath))
@@ -71,6 +68,9 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 			}
 			p.Changes = append(p.Changes, c)
 		}
+	}
+	if st.DenyFile != nil {
+		p.Notes = append(p.Notes, denyFileNotes(desired, st.DenyFile)...)
 	}
 	file := []byte(renderFile(desired))
 	if !st.FileExists || string(st.File) != string(file) {
