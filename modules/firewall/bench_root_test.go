@@ -9,7 +9,8 @@ import (
 
 // BenchmarkRootRead is Read on a converged namespace at each growth size:
 // the netlink dump of the table and its sets, decompiled into the model
-// (plus the persisted files and the enablement, which are small).
+// (plus the persisted files and the enablement, which are small, and
+// deny_sources_file when the case has one).
 func BenchmarkRootRead(b *testing.B) {
 	requireRoot(b)
 	for _, tc := range growthCases {
@@ -17,10 +18,10 @@ func BenchmarkRootRead(b *testing.B) {
 			ns := newNetns(b, "r")
 			m := New()
 			m.SetConn(ns.conn)
-			if diags := decodeForBench(b, m, tc.src); diags != "" {
+			if diags := decodeForBench(b, m, tc.profile(tc.writeFile(b, b.TempDir()))); diags != "" {
 				b.Fatal(diags)
 			}
-			if err := m.load(m.Desired()); err != nil {
+			if err := m.load(tc.desired(b, m)); err != nil {
 				b.Fatal(err)
 			}
 			h, _, _ := liveHost(b, m, "")
@@ -47,10 +48,10 @@ func BenchmarkRootLoad(b *testing.B) {
 			ns := newNetns(b, "l")
 			m := New()
 			m.SetConn(ns.conn)
-			if diags := decodeForBench(b, m, tc.src); diags != "" {
+			if diags := decodeForBench(b, m, tc.profile(tc.writeFile(b, b.TempDir()))); diags != "" {
 				b.Fatal(diags)
 			}
-			t := m.Desired()
+			t := tc.desired(b, m)
 			b.ReportAllocs()
 			for b.Loop() {
 				if err := m.load(t); err != nil {

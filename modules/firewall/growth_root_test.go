@@ -8,10 +8,13 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"harden/modules/host"
 	"harden/modules/module/moduletest"
 )
 
@@ -68,8 +71,9 @@ func wantReach(t *testing.T, ns *netns, src, addr string, port int, want bool) {
 }
 
 // applyProfile decodes src, plans, applies (with the real `nft -c` check
-// of the file to persist), then checks that the next plan is empty.
-func applyProfile(t *testing.T, m *Module, ns *netns, src, sshConn string) {
+// of the file to persist), then checks that the next plan is empty. It
+// returns the host it planned on.
+func applyProfile(t *testing.T, m *Module, ns *netns, src, sshConn string) *host.Host {
 	t.Helper()
 	m.SetConn(ns.conn)
 	moduletest.MustDecode(t, m, src)
@@ -86,11 +90,12 @@ func applyProfile(t *testing.T, m *Module, ns *netns, src, sshConn string) {
 	if again, st := planOf(t, m, h); !again.Empty() {
 		t.Fatalf("plan after apply not empty: %v\nlive:\n%.2000s", addresses(again), st.Live)
 	}
+	return h
 }
 
 // loadsInFreshNetns loads the persisted file with nft into a new
-// namespace and checks it reads back as the desired table.
-func loadsInFreshNetns(t *testing.T, m *Module) {
+// namespace and checks it reads back as the desired table, want.
+func loadsInFreshNetns(t *testing.T, m *Module, want *Table) {
 	t.Helper()
 	fresh := newNetns(t, "f")
 	cmd := exec.Command("ip", "netns", "exec", fresh.name, "nft", "-f", m.persistPath)
@@ -102,7 +107,7 @@ func loadsInFreshNetns(t *testing.T, m *Module) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.Equal(m.Desired()) || got.HasUnknown() {
+	if !got.Equal(want) || got.HasUnknown() {
 		t.Fatalf("the file loaded by nft reads back differently:\n%.3000s", got)
 	}
 }
@@ -128,7 +133,7 @@ func TestRootThousandAllowedPorts(t *testing.T) {
 	for _, port := range []int{21000, 19999} {
 		wantReach(t, b, peer, addr, port, false)
 	}
-	loadsInFreshNetns(t, m)
+	loadsInFreshNetns(t, m, m.Desired())
 }
 
 func TestRootTenThousandDeniedSources(t *testing.T) {
@@ -157,7 +162,7 @@ func TestRootTenThousandDeniedSources(t *testing.T) {
 	wantReach(t, b, hostOf(addr6, 2), addr6, 15600, true)
 	wantReach(t, b, denied, addr, 15600, false)
 	wantReach(t, b, denied6, addr6, 15600, false)
-	loadsInFreshNetns(t, m)
+	loadsInFreshNetns(t, m, m.Desired())
 
 	t.Run("a batch that fails changes nothing", func(t *testing.T) {
 		// The last message of the batch names a set that does not exist:
@@ -174,6 +179,60 @@ func TestRootTenThousandDeniedSources(t *testing.T) {
 			t.Fatalf("after a failed batch the table differs (err %v)", err)
 		}
 	})
+}
+
+// 10,000 denied sources from deny_sources_file, as a feed ships them:
+// loaded in one batch, read back as planned, the denied sources dropped.
+// Removing a line from the file is drift: the next plan removes that one
+// element and apply lets the source in.
+func TestRootTenThousandDeniedSourcesFromFile(t *testing.T) {
+	requireRoot(t)
+	a, b := newNetns(t, "a"), newNetns(t, "b")
+	addr, addr6 := vethPair(t, a, b)
+	denied, denied6 := hostOf(addr, 3), hostOf(addr6, 3)
+	addAddrs(t, b, denied+"/24", denied6+"/64")
+	path := filepath.Join(t.TempDir(), "deny-sources.list")
+	feed := "# test feed\n" + strings.Join(genSources(9998), "\n") + "\n" + denied + " ; SBL1\n" + denied6 + "\n"
+	writeFeed := func(content string) {
+		if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeFeed(feed)
+
+	m := New()
+	h := applyProfile(t, m, a, fmt.Sprintf("firewall {\n  deny_sources_file = %q\n}", path), "")
+	p, st := planOf(t, m, h)
+	want, err := m.desired(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v4, v6 := len(want.Sets[0].Elements), len(want.Sets[1].Elements)
+	if v4+v6 != 10000 || !slices.Equal(p.Notes, []string{
+		fmt.Sprintf("deny_v4: %s entries, %s from %s", thousands(v4), thousands(v4), path),
+		fmt.Sprintf("deny_v6: %s entries, %s from %s", thousands(v6), thousands(v6), path)}) {
+		t.Fatalf("%d+%d denied entries, notes %q", v4, v6, p.Notes)
+	}
+	listen(t, a, 15600)
+	wantReach(t, b, hostOf(addr, 2), addr, 15600, true)
+	wantReach(t, b, hostOf(addr6, 2), addr6, 15600, true)
+	wantReach(t, b, denied, addr, 15600, false)
+	wantReach(t, b, denied6, addr6, 15600, false)
+	loadsInFreshNetns(t, m, want)
+
+	writeFeed(strings.Replace(feed, denied+" ; SBL1\n", "", 1))
+	p, _ = planOf(t, m, h)
+	if minus, plus := tableDiff(t, p); !slices.Equal(minus, []string{"-\t\t\t" + denied + ","}) || len(plus) != 0 {
+		t.Fatalf("after removing a line the plan removes %q and adds %q", minus, plus)
+	}
+	if err := m.Apply(context.Background(), h, p); err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := planOf(t, m, h); !again.Empty() {
+		t.Fatalf("plan after the second apply: %v", addresses(again))
+	}
+	wantReach(t, b, denied, addr, 15600, true)
+	wantReach(t, b, denied6, addr6, 15600, false)
 }
 
 func TestRootSSHAllowSources(t *testing.T) {

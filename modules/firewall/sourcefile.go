@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"slices"
 	"strconv"
 
 	"harden/modules/host"
@@ -131,9 +130,13 @@ func denyFileNotes(t *Table, f *SourceFile) []string {
 		if s.Name != setName(setDeny, false) && s.Name != setName(setDeny, true) {
 			continue
 		}
-		fromFile := 0
+		// Both sorted the same way: one walk.
+		fromFile, j := 0, 0
 		for _, e := range s.Elements {
-			if _, ok := slices.BinarySearchFunc(f.Prefixes, e, comparePrefix); ok {
+			for j < len(f.Prefixes) && comparePrefix(f.Prefixes[j], e) < 0 {
+				j++
+			}
+			if j < len(f.Prefixes) && f.Prefixes[j] == e {
 				fromFile++
 			}
 		}

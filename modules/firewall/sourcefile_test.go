@@ -234,7 +234,7 @@ func TestDenyFileReadErrors(t *testing.T) {
 }
 
 // fileConverged is the state after applying m's profile with f as the file.
-func fileConverged(t *testing.T, m *Module, f *SourceFile) *State {
+func fileConverged(t testing.TB, m *Module, f *SourceFile) *State {
 	t.Helper()
 	d, err := m.desired(&State{DenyFile: f})
 	if err != nil {
@@ -245,7 +245,7 @@ func fileConverged(t *testing.T, m *Module, f *SourceFile) *State {
 		Conf: []byte(conf), ConfExists: true, Enabled: true, DenyFile: f}
 }
 
-func mustParseFile(t *testing.T, content string) *SourceFile {
+func mustParseFile(t testing.TB, content string) *SourceFile {
 	t.Helper()
 	f, err := parseSourceFile(denyList, []byte(content))
 	if err != nil {
