@@ -42,7 +42,11 @@ func (c growthCase) desired(b testing.TB, m *Module) *Table {
 	if c.file == "" {
 		return m.Desired()
 	}
-	return fileConverged(b, m, mustParseFile(b, c.file)).Live
+	f, err := parseSourceFile(m.Config().DenySourcesFile, []byte(c.file))
+	if err != nil {
+		b.Fatal(err)
+	}
+	return fileConverged(b, m, f).Live
 }
 
 // growthCases are the firewall sizes of issue 9: N rules (one per SSH
