@@ -50,7 +50,9 @@ func readSourceFile(h *host.Host, attr, path string) (*SourceFile, error) {
 // skipped, anything after # or ; is a comment (FireHOL's and Spamhaus
 // DROP's layouts: "1.10.16.0/20 ; SBL256894"), surrounding blanks and a
 // CRLF ending are ignored. Bad entries are errors naming path:line; at most
-// maxSourceDiags are listed, then how many more there are.
+// maxSourceDiags are listed, then how many more there are. The file is in
+// memory already: cutting it into lines in place needs no bufio.Scanner
+// and has no line-length limit.
 func parseSourceFile(path string, data []byte) (*SourceFile, error) {
 	data = bytes.TrimPrefix(data, []byte("\xef\xbb\xbf")) // a UTF-8 byte order mark
 	f := &SourceFile{Path: path, Entries: make([]SourceEntry, 0, bytes.Count(data, []byte{'\n'})+1)}
