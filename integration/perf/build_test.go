@@ -85,7 +85,11 @@ func install(t *testing.T, m *vps.Machine, from, to string) {
 
 func writeFile(t *testing.T, m *vps.Machine, path, content string) {
 	t.Helper()
-	if err := os.WriteFile(filepath.Join(m.Dir, path), []byte(content), 0o644); err != nil {
+	full := filepath.Join(m.Dir, path)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(full, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -109,14 +113,41 @@ func withPorts(t *testing.T, profile string, n int) string {
 	return withFirewallList(t, profile, "allow_tcp_ports", ports)
 }
 
-// withDenySources adds n denied source addresses, single IPv4 addresses
-// from the benchmarking range 198.18.0.0/15 (never the harness's link).
+// withDenySources adds n denied source addresses to the profile.
 func withDenySources(t *testing.T, profile string, n int) string {
-	addrs := make([]string, n)
-	for i := range addrs {
-		addrs[i] = fmt.Sprintf("%q", fmt.Sprintf("198.%d.%d.%d", 18+i>>16, i>>8&0xff, i&0xff))
+	addrs := benchAddresses(0, n)
+	for i, a := range addrs {
+		addrs[i] = fmt.Sprintf("%q", a)
 	}
 	return withFirewallList(t, profile, "deny_sources", addrs)
+}
+
+// denyListPath is where the growth case keeps its blocklist file.
+const denyListPath = "/etc/harden/deny-sources.list"
+
+// withDenySourcesFile names a blocklist file of n addresses in the profile
+// and returns the profile and the file's content (as feeds ship them).
+func withDenySourcesFile(t *testing.T, profile string, n int) (string, string) {
+	t.Helper()
+	const anchor = "firewall {\n"
+	if strings.Count(profile, anchor) != 1 {
+		t.Fatalf("profile has no single %q block", strings.TrimSpace(anchor))
+	}
+	list := "# benchmark blocklist\n" + strings.Join(benchAddresses(n, n), " ; bench\n") + "\n"
+	return strings.Replace(profile, anchor, anchor+"  deny_sources_file = \""+denyListPath+"\"\n", 1), list
+}
+
+// benchAddresses are n single IPv4 addresses from the benchmarking range
+// 198.18.0.0/15 (never the harness's link), the first at offset from.
+// The file's list is another than the profile's, so its apply changes
+// every element.
+func benchAddresses(from, n int) []string {
+	addrs := make([]string, n)
+	for i := range addrs {
+		k := from + i
+		addrs[i] = fmt.Sprintf("198.%d.%d.%d", 18+k>>16, k>>8&0xff, k&0xff)
+	}
+	return addrs
 }
 
 // withFirewallList sets a list attribute in the profile's firewall block.

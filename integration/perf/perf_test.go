@@ -105,6 +105,8 @@ func TestPerfReport(t *testing.T) {
 	// Growth: plan time with a larger live ruleset.
 	base := repoProfile(t, "iri-public-node.hcl")
 	var failures []string
+	denyFile, denyList := withDenySourcesFile(t, base, 10000)
+	writeFile(t, m, denyListPath, denyList)
 	for _, g := range []struct {
 		name    string
 		profile string
@@ -112,7 +114,8 @@ func TestPerfReport(t *testing.T) {
 		{"+10 allowed TCP ports", withPorts(t, base, 10)},
 		{"+100 allowed TCP ports", withPorts(t, base, 100)},
 		{"+1000 allowed TCP ports", withPorts(t, base, 1000)},
-		{"+10000 denied source addresses", withDenySources(t, base, 10000)},
+		{"+10000 denied addresses (in the profile)", withDenySources(t, base, 10000)},
+		{"+10000 denied addresses (deny_sources_file)", denyFile},
 	} {
 		path := "/root/growth.hcl"
 		writeFile(t, m, path, g.profile)
