@@ -78,6 +78,8 @@ firewall {
   public_api_max_connections = 32
   # Addresses or CIDR prefixes whose packets are dropped before anything else:
   # deny_sources = ["203.0.113.7", "198.51.100.0/24", "2001:db8::/32"]
+  # More of them from a blocklist feed, one address or prefix a line:
+  # deny_sources_file = "/etc/harden/deny-sources.list"
   # If set, new SSH connections only from these (your admin addresses):
   # ssh_allow_sources = ["192.0.2.10"]
 }
