@@ -9,7 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/aymanbagabas/go-udiff"
 	"github.com/google/nftables"
 	"github.com/zclconf/go-cty/cty"
 
@@ -304,17 +303,7 @@ func tableDiff(t *testing.T, p module.Plan) (minus, plus []string) {
 	if len(p.Changes) == 0 || p.Changes[0].Address != "firewall.table[inet harden]" {
 		t.Fatalf("no table change first: %v", addresses(p))
 	}
-	c := p.Changes[0]
-	for _, l := range strings.Split(udiff.Unified("before", "after", c.Before, c.After), "\n") {
-		switch {
-		case strings.HasPrefix(l, "---") || strings.HasPrefix(l, "+++"):
-		case strings.HasPrefix(l, "-"):
-			minus = append(minus, l)
-		case strings.HasPrefix(l, "+"):
-			plus = append(plus, l)
-		}
-	}
-	return minus, plus
+	return changeDiff(p.Changes[0])
 }
 
 func TestAcceptsTCPFollowsSets(t *testing.T) {
