@@ -142,10 +142,18 @@ func denyFileNotes(t *Table, f *SourceFile) []string {
 				fromFile++
 			}
 		}
-		notes = append(notes, fmt.Sprintf("%s: %s entries, %s from %s",
-			s.Name, thousands(len(s.Elements)), thousands(fromFile), f.Path))
+		notes = append(notes, fmt.Sprintf("%s: %s, %s from %s",
+			s.Name, entries(len(s.Elements)), thousands(fromFile), f.Path))
 	}
 	return notes
+}
+
+// entries is a count of set elements in words: "1 entry", "10,000 entries".
+func entries(n int) string {
+	if n == 1 {
+		return "1 entry"
+	}
+	return thousands(n) + " entries"
 }
 
 // thousands prints a count with a comma every three digits: 10,000.

@@ -304,3 +304,12 @@ func TestThousands(t *testing.T) {
 		}
 	}
 }
+
+func TestEntriesInWords(t *testing.T) {
+	for n, want := range map[int]string{0: "0 entries", 1: "1 entry", 2: "2 entries", 999: "999 entries",
+		1000: "1,000 entries", 1234567: "1,234,567 entries"} {
+		if got := entries(n); got != want {
+			t.Errorf("entries(%d) = %q, want %q", n, got, want)
+		}
+	}
+}
