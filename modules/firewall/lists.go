@@ -126,20 +126,44 @@ func decodeSources(body hcl.Body, ctx *hcl.EvalContext, name string, expr hcl.Ex
 	return mergePrefixes(out)
 }
 
-// parseSource reads one entry; on error it says what was expected and,
-// when the mistake is clear, the entry as it should be.
-func parseSource(e string) (p netip.Prefix, expected, fix string) {
+// sourceFault is what is wrong with one entry of an address list.
+type sourceFault int
+
+const (
+	sourceOK         sourceFault = iota
+	sourceNotAddress             // neither an address nor a CIDR prefix
+	sourceMapped                 // IPv4-mapped IPv6: no IPv4 packet carries one
+	sourceHostBits               // a prefix with host bits set
+)
+
+// checkSource reads one entry of deny_sources, ssh_allow_sources or
+// deny_sources_file. On a fault it also gives the entry as it should be
+// written, where that is clear (the IPv4 address, the masked prefix).
+func checkSource(e string) (p netip.Prefix, fault sourceFault, fix netip.Prefix) {
 	p, err := parsePrefix(e)
-	if err != nil {
+	switch {
+	case err != nil:
+		return p, sourceNotAddress, netip.Prefix{}
+	case p.Addr().Is4In6():
+		return p, sourceMapped, netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+	case p.Masked() != p:
+		return p, sourceHostBits, p.Masked()
+	}
+	return p, sourceOK, netip.Prefix{}
+}
+
+// parseSource reads one profile entry; on error it says what was expected
+// and, when the mistake is clear, the entry as it should be.
+func parseSource(e string) (p netip.Prefix, expected, fix string) {
+	p, fault, want := checkSource(e)
+	switch fault {
+	case sourceNotAddress:
 		return p, sourceExpected, ""
-	}
-	if p.Addr().Is4In6() {
-		unmapped := netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+	case sourceMapped:
 		return p, fmt.Sprintf("IPv4 written as IPv4 (%q): IPv4 packets never carry a mapped address",
-			formatPrefix(unmapped)), ""
-	}
-	if p.Masked() != p {
-		return p, "a prefix without host bits", p.Masked().String()
+			formatPrefix(want)), ""
+	case sourceHostBits:
+		return p, "a prefix without host bits", want.String()
 	}
 	return p, "", ""
 }

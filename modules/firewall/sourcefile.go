@@ -92,18 +92,17 @@ func parseSourceFile(path string, data []byte) (*SourceFile, error) {
 	return f, nil
 }
 
-// parseFileEntry reads one entry; problem says what is wrong with it.
+// parseFileEntry reads one line's entry; problem says what is wrong with it.
 func parseFileEntry(e string) (p netip.Prefix, problem string) {
-	p, err := parsePrefix(e)
-	switch {
-	case err != nil:
+	p, fault, want := checkSource(e)
+	switch fault {
+	case sourceNotAddress:
 		return p, "is not an IPv4 or IPv6 address or CIDR prefix"
-	case p.Addr().Is4In6():
-		unmapped := netip.PrefixFrom(p.Addr().Unmap(), max(p.Bits()-96, 0))
+	case sourceMapped:
 		return p, fmt.Sprintf("is an IPv4-mapped IPv6 address: write it as %s (IPv4 packets never carry a "+
-			"mapped address)", formatPrefix(unmapped))
-	case p.Masked() != p:
-		return p, fmt.Sprintf("has host bits set: write the prefix as %s", p.Masked())
+			"mapped address)", formatPrefix(want))
+	case sourceHostBits:
+		return p, fmt.Sprintf("has host bits set: write the prefix as %s", want)
 	}
 	return p, ""
 }
