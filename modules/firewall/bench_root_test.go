@@ -15,12 +15,7 @@ func BenchmarkRootRead(b *testing.B) {
 	requireRoot(b)
 	for _, tc := range growthCases {
 		b.Run(tc.name, func(b *testing.B) {
-			ns := newNetns(b, "r")
-			m := New()
-			m.SetConn(ns.conn)
-			if diags := decodeForBench(b, m, tc.profile(tc.writeFile(b, b.TempDir()))); diags != "" {
-				b.Fatal(diags)
-			}
+			m := moduleInNetns(b, "r", tc)
 			if err := m.load(tc.desired(b, m)); err != nil {
 				b.Fatal(err)
 			}
@@ -45,12 +40,7 @@ func BenchmarkRootLoad(b *testing.B) {
 	requireRoot(b)
 	for _, tc := range growthCases {
 		b.Run(tc.name, func(b *testing.B) {
-			ns := newNetns(b, "l")
-			m := New()
-			m.SetConn(ns.conn)
-			if diags := decodeForBench(b, m, tc.profile(tc.writeFile(b, b.TempDir()))); diags != "" {
-				b.Fatal(diags)
-			}
+			m := moduleInNetns(b, "l", tc)
 			t := tc.desired(b, m)
 			b.ReportAllocs()
 			for b.Loop() {
@@ -60,4 +50,17 @@ func BenchmarkRootLoad(b *testing.B) {
 			}
 		})
 	}
+}
+
+// moduleInNetns is the growth case's module, decoded, talking to a fresh
+// network namespace of its own.
+func moduleInNetns(b *testing.B, name string, tc growthCase) *Module {
+	b.Helper()
+	ns := newNetns(b, name)
+	m := New()
+	m.SetConn(ns.conn)
+	if diags := decodeForBench(b, m, tc.profile(tc.writeFile(b, b.TempDir()))); diags != "" {
+		b.Fatal(diags)
+	}
+	return m
 }
