@@ -114,6 +114,11 @@ func TestDebReproducibleAndComplete(t *testing.T) {
 		!strings.Contains(string(unit), "ConditionPathExists=/var/lib/harden/pending.json\n") {
 		t.Errorf("harden-pending-rollback.service:\n%s", unit)
 	}
+	// harden's own stanza comes first: Apache-2.0, as the LICENSE file.
+	copyright, _ := os.ReadFile(filepath.Join(dir, "usr/share/doc/harden/copyright"))
+	if !strings.Contains(string(copyright), "Files: *\nCopyright: the harden authors\nLicense: Apache-2.0\n") {
+		t.Errorf("copyright does not license harden under Apache-2.0:\n%.600s", copyright)
+	}
 	if v := run(t, filepath.Join(dir, "usr/bin/harden"), "version"); strings.TrimSpace(v) != "harden "+testVersion {
 		t.Errorf("packaged binary says %q", v)
 	}
