@@ -3,6 +3,7 @@ package sshd
 import (
 	"fmt"
 	"math/big"
+	"net/netip"
 	"regexp"
 	"strings"
 
@@ -11,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"harden/modules/internal/oneline"
 	"harden/modules/module"
 )
 
@@ -131,10 +133,21 @@ func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.
 			}
 			name := v.AsString()
 			switch {
+			case s.kind == kindNames && oneline.Check(name) != nil:
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
+					Summary: "Invalid value for " + s.attr,
+					Detail: fmt.Sprintf("%s: %q %v; each name must stay on its own config line. Expected %s.",
+						s.attr, name, oneline.Check(name), namePatternExample(s.attr)),
+					Subject: r.Ptr()})
 			case name == "" || strings.ContainsAny(name, " \t,\"'"):
 				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
 					Summary: "Invalid value for " + s.attr,
 					Detail:  fmt.Sprintf("%s: %q is not a single name (no spaces, commas or quotes).", s.attr, name),
+					Subject: r.Ptr()})
+			case s.kind == kindNames && badNamePattern(s.attr, name) != "":
+				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
+					Summary: "Invalid value for " + s.attr,
+					Detail:  fmt.Sprintf("%s: %q %s.", s.attr, name, badNamePattern(s.attr, name)),
 					Subject: r.Ptr()})
 			case s.kind == kindAlgos && !contains(s.valid, name):
 				diags = append(diags, module.BadValue(r, s.attr, name,
@@ -205,6 +218,54 @@ var (
 	maxStartupsRE = regexp.MustCompile(`^[0-9]+(:[0-9]+:[0-9]+)?$`)
 	authMethods   = []string{"any", "publickey", "password", "keyboard-interactive", "hostbased", "gssapi-with-mic"}
 )
+
+// Names in AllowUsers and AllowGroups: what an account or group name can
+// be, with sshd's wildcards and negation. sshd itself takes almost any
+// word (even "a#b" or "-a"); harden takes the names that can match.
+var (
+	namePattern = regexp.MustCompile(`^!?[A-Za-z0-9_.*?][A-Za-z0-9_.*?-]*\$?$`)
+	hostPattern = regexp.MustCompile(`^[A-Za-z0-9_*?]([A-Za-z0-9_.*?-]*[A-Za-z0-9_*?])?$`)
+)
+
+const nameChars = "letters, digits, '.', '_', '-' (not first) and the wildcards '*' and '?', optionally with a leading '!'"
+
+func namePatternExample(attr string) string {
+	if attr == "allow_groups" {
+		return `a group name pattern such as "sshusers" or "ops-*"`
+	}
+	return `a user name pattern such as "deploy", "deploy@203.0.113.0/24" or "ops-*"`
+}
+
+// badNamePattern says what is wrong with an AllowUsers USER[@HOST] or an
+// AllowGroups pattern ("" when nothing is).
+func badNamePattern(attr, name string) string {
+	if attr == "allow_groups" {
+		if !namePattern.MatchString(name) {
+			return "is not a group name pattern; expected " + nameChars + `, such as "sshusers" or "ops-*"`
+		}
+		return ""
+	}
+	user, host, hasHost := strings.Cut(name, "@")
+	if !namePattern.MatchString(user) {
+		return "is not a user name pattern; expected USER or USER@HOST, USER of " + nameChars +
+			`, such as "deploy", "deploy@203.0.113.0/24" or "ops-*"`
+	}
+	if hasHost && !validHostPattern(host) {
+		return "is not a user name pattern; expected USER or USER@HOST, HOST an address, a network " +
+			`such as 203.0.113.0/24 (no host bits set), or a host name pattern such as "*.example.org"`
+	}
+	return ""
+}
+
+func validHostPattern(host string) bool {
+	if _, err := netip.ParseAddr(host); err == nil {
+		return true
+	}
+	if p, err := netip.ParsePrefix(host); err == nil {
+		return p == p.Masked() // sshd refuses 10.0.0.1/8
+	}
+	return !strings.Contains(host, "/") && hostPattern.MatchString(host)
+}
 
 func checkText(s *setting, rng hcl.Range, v string) *hcl.Diagnostic {
 	switch s.attr {

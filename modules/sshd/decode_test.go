@@ -135,6 +135,30 @@ func TestDecodeDiagnostics(t *testing.T) {
 			"kex_algorithms: the list is empty; set it to null to leave KexAlgorithms unmanaged."},
 		{"user with space", "sshd {\n  allow_users = [\"a b\"]\n}\n", 2, 18, "Invalid value for allow_users",
 			`allow_users: "a b" is not a single name (no spaces, commas or quotes).`},
+		{"user injecting a Match block", "sshd {\n  allow_users = [\"deploy\", \"x\\nMatch all\\nPermitRootLogin yes\"]\n}\n", 2, 28,
+			"Invalid value for allow_users",
+			`allow_users: "x\nMatch all\nPermitRootLogin yes" holds a newline (U+000A) at byte 2; each name must stay on its own config line. Expected a user name pattern such as "deploy", "deploy@203.0.113.0/24" or "ops-*".`},
+		{"user injecting a keyword without spaces", "sshd {\n  allow_users = [\"x\\nPermitRootLogin=yes\"]\n}\n", 2, 18,
+			"Invalid value for allow_users",
+			`allow_users: "x\nPermitRootLogin=yes" holds a newline (U+000A) at byte 2; each name must stay on its own config line. Expected a user name pattern such as "deploy", "deploy@203.0.113.0/24" or "ops-*".`},
+		{"user with NUL", "sshd {\n  allow_users = [\"root\\u0000x\"]\n}\n", 2, 18,
+			"Invalid value for allow_users",
+			`allow_users: "root\x00x" holds a NUL (U+0000) at byte 5; each name must stay on its own config line. Expected a user name pattern such as "deploy", "deploy@203.0.113.0/24" or "ops-*".`},
+		{"user with comment", "sshd {\n  allow_users = [\"a#b\"]\n}\n", 2, 18,
+			"Invalid value for allow_users",
+			`allow_users: "a#b" holds '#' at byte 2, which starts a comment; each name must stay on its own config line. Expected a user name pattern such as "deploy", "deploy@203.0.113.0/24" or "ops-*".`},
+		{"user with a bad character", "sshd {\n  allow_users = [\"-oops\"]\n}\n", 2, 18,
+			"Invalid value for allow_users",
+			`allow_users: "-oops" is not a user name pattern; expected USER or USER@HOST, USER of letters, digits, '.', '_', '-' (not first) and the wildcards '*' and '?', optionally with a leading '!', such as "deploy", "deploy@203.0.113.0/24" or "ops-*".`},
+		{"user at a bad prefix", "sshd {\n  allow_users = [\"deploy@10.0.0.0/33\"]\n}\n", 2, 18,
+			"Invalid value for allow_users",
+			`allow_users: "deploy@10.0.0.0/33" is not a user name pattern; expected USER or USER@HOST, HOST an address, a network such as 203.0.113.0/24 (no host bits set), or a host name pattern such as "*.example.org".`},
+		{"user at a prefix with host bits", "sshd {\n  allow_users = [\"deploy@10.0.0.1/8\"]\n}\n", 2, 18,
+			"Invalid value for allow_users",
+			`allow_users: "deploy@10.0.0.1/8" is not a user name pattern; expected USER or USER@HOST, HOST an address, a network such as 203.0.113.0/24 (no host bits set), or a host name pattern such as "*.example.org".`},
+		{"group with a bad character", "sshd {\n  allow_groups = [\"ops@host\"]\n}\n", 2, 19,
+			"Invalid value for allow_groups",
+			`allow_groups: "ops@host" is not a group name pattern; expected letters, digits, '.', '_', '-' (not first) and the wildcards '*' and '?', optionally with a leading '!', such as "sshusers" or "ops-*".`},
 		{"unknown attribute", "sshd {\n  pasword_authentication = false\n}\n", 2, 3, "Unsupported argument",
 			`An argument named "pasword_authentication" is not expected here. Did you mean "password_authentication"?`},
 	}
@@ -145,5 +169,27 @@ func TestDecodeDiagnostics(t *testing.T) {
 				t.Errorf("summary %q, want %q", d.Summary, tt.summary)
 			}
 		})
+	}
+}
+
+// namePatternProfile holds user[@host] and group patterns sshd matches;
+// the root tier checks that sshd reads them back as written.
+const namePatternProfile = `sshd {
+  allow_users  = ["deploy", "deploy@203.0.113.0/24", "ops-*", "!root", "a?c@*.example.org", "v6@2001:db8::/64", "host$", "x@198.51.100.7"]
+  allow_groups = ["sshusers", "ops-*", "!wheel"]
+}
+`
+
+// TestDecodeNamePatterns: the patterns are accepted as written.
+func TestDecodeNamePatterns(t *testing.T) {
+	m := New()
+	if d := moduletest.Decode(t, m, namePatternProfile, nil); d.HasErrors() {
+		t.Fatal(d.Error())
+	}
+	if got := m.want["allowusers"]; len(got) != 8 {
+		t.Errorf("allowusers = %q", got)
+	}
+	if got := m.want["allowgroups"]; len(got) != 3 {
+		t.Errorf("allowgroups = %q", got)
 	}
 }
