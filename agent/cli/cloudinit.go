@@ -18,10 +18,10 @@ func runCloudInit(io IO, args []string) int {
 			"-no-confirm` (nobody is logged in to confirm). Log: /var/log/harden-cloud-init.log; plan and\n"+
 			"result: /var/lib/harden/cloud-init/.")
 	o.register(fs, false)
-	fs.StringVar(&debURL, "deb-url", "", "install harden from the .deb at `URL` (http or https)")
-	fs.StringVar(&debSHA, "deb-sha256", "", "check the .deb against this SHA-256 `HEX` first")
-	fs.StringVar(&aptRepo, "apt-repo", "", "install harden from the apt source `LINE` (deb [signed-by=$KEY_FILE] URL SUITE COMPONENT)")
-	fs.StringVar(&aptKeyFile, "apt-key", "", "ASCII-armored signing key `FILE` for -apt-repo")
+	fs.StringVar(&debURL, "deb-url", "", "install harden from the .deb at `URL` (http or https; needs -deb-sha256)")
+	fs.StringVar(&debSHA, "deb-sha256", "", "the .deb's SHA-256 `HEX`, checked before it is installed (required with -deb-url)")
+	fs.StringVar(&aptRepo, "apt-repo", "", "install harden from the signed apt source `LINE` (deb [signed-by=$KEY_FILE] URL SUITE COMPONENT)")
+	fs.StringVar(&aptKeyFile, "apt-key", "", "ASCII-armored signing key `FILE` for -apt-repo's $KEY_FILE")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}

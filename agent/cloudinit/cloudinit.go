@@ -38,10 +38,11 @@ type Options struct {
 	// defaults (see BakeVars), so later runs on the machine use them too.
 	Vars []string
 
-	// Exactly one way to install harden: DebURL (http or https; DebSHA256,
-	// if set, is checked before installing), or AptRepo, a one-line apt
-	// source ("deb [signed-by=$KEY_FILE] URL SUITE COMPONENT") with the
-	// ASCII-armored AptKey cloud-init installs for it.
+	// Exactly one way to install harden, each authenticated: DebURL (http
+	// or https) with the DebSHA256 checked before installing, or AptRepo,
+	// a one-line apt source with signed-by ("deb [signed-by=$KEY_FILE] URL
+	// SUITE COMPONENT") and the ASCII-armored AptKey cloud-init installs
+	// for it when the source names $KEY_FILE.
 	DebURL    string
 	DebSHA256 string
 	AptRepo   string
@@ -94,28 +95,77 @@ func (o Options) check() error {
 	}
 	switch {
 	case o.DebURL == "" && o.AptRepo == "":
-		return fmt.Errorf("cloud-init: say where the machine gets harden: -deb-url URL or -apt-repo LINE")
+		return fmt.Errorf("cloud-init: say where the machine gets harden: -deb-url URL -deb-sha256 HEX, or -apt-repo LINE")
 	case o.DebURL != "" && o.AptRepo != "":
 		return fmt.Errorf("cloud-init: -deb-url and -apt-repo exclude each other")
 	case o.DebURL != "":
-		u, err := url.Parse(o.DebURL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			return fmt.Errorf("cloud-init: -deb-url %q: want an http:// or https:// URL", o.DebURL)
-		}
-		if o.DebSHA256 != "" {
-			if sum, err := hex.DecodeString(o.DebSHA256); err != nil || len(sum) != 32 {
-				return fmt.Errorf("cloud-init: -deb-sha256 %q: want 64 hex digits", o.DebSHA256)
-			}
-		}
-	case o.AptRepo != "":
-		if !strings.HasPrefix(o.AptRepo, "deb ") || len(strings.Fields(o.AptRepo)) < 3 || strings.Contains(o.AptRepo, "\n") {
-			return fmt.Errorf("cloud-init: -apt-repo %q: want one line like \"deb [signed-by=$KEY_FILE] URL SUITE COMPONENT\"", o.AptRepo)
-		}
-		if o.DebSHA256 != "" {
-			return fmt.Errorf("cloud-init: -deb-sha256 goes with -deb-url (apt checks what it installs)")
-		}
+		return o.checkDeb()
+	}
+	return o.checkApt()
+}
+
+// checkDeb requires the .deb's checksum: root installs whatever the URL
+// serves at first boot, and neither http nor a server the operator does
+// not control proves that it is the harden the operator meant.
+func (o Options) checkDeb() error {
+	u, err := url.Parse(o.DebURL)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("cloud-init: -deb-url %q: want an http:// or https:// URL", o.DebURL)
+	}
+	if o.DebSHA256 == "" {
+		return fmt.Errorf("cloud-init: -deb-url without -deb-sha256: the new machine would install whatever %s "+
+			"serves, as root, unchecked. Add -deb-sha256 with the .deb's checksum (sha256sum harden_*.deb), "+
+			"or install from a signed apt source: -apt-repo 'deb [signed-by=$KEY_FILE] URL SUITE main' -apt-key KEY.asc",
+			u.Host)
+	}
+	if sum, err := hex.DecodeString(o.DebSHA256); err != nil || len(sum) != 32 {
+		return fmt.Errorf("cloud-init: -deb-sha256 %q: want 64 hex digits", o.DebSHA256)
 	}
 	return nil
+}
+
+// insecureAptOptions switch off apt's signature checks for a source.
+var insecureAptOptions = []string{"trusted", "allow-insecure", "allow-weak", "allow-downgrade-to-insecure"}
+
+// checkApt requires an apt source whose packages apt checks against a key
+// the operator named: signed-by, and no option that turns the check off.
+func (o Options) checkApt() error {
+	const want = "want one line like \"deb [signed-by=$KEY_FILE] URL SUITE COMPONENT\""
+	if !strings.HasPrefix(o.AptRepo, "deb ") || len(strings.Fields(o.AptRepo)) < 3 || strings.Contains(o.AptRepo, "\n") {
+		return fmt.Errorf("cloud-init: -apt-repo %q: %s", o.AptRepo, want)
+	}
+	if o.DebSHA256 != "" {
+		return fmt.Errorf("cloud-init: -deb-sha256 goes with -deb-url (apt checks what it installs)")
+	}
+	opts := aptSourceOptions(o.AptRepo)
+	for _, name := range insecureAptOptions {
+		if v, ok := opts[name]; ok && v != "no" {
+			return fmt.Errorf("cloud-init: -apt-repo %q: %s=%s switches off apt's signature check; drop it", o.AptRepo, name, v)
+		}
+	}
+	switch key, ok := opts["signed-by"]; {
+	case !ok:
+		return fmt.Errorf("cloud-init: -apt-repo %q has no [signed-by=...]: apt would trust any key on the machine "+
+			"for it; %s, with -apt-key KEY.asc", o.AptRepo, want)
+	case key == "$KEY_FILE" && o.AptKey == "":
+		return fmt.Errorf("cloud-init: -apt-repo signed-by=$KEY_FILE needs the key: add -apt-key KEY.asc")
+	}
+	return nil
+}
+
+// aptSourceOptions are the [name=value ...] options of a one-line apt source.
+func aptSourceOptions(line string) map[string]string {
+	opts := map[string]string{}
+	rest := strings.TrimSpace(strings.TrimPrefix(line, "deb "))
+	inner, _, closed := strings.Cut(strings.TrimPrefix(rest, "["), "]")
+	if !strings.HasPrefix(rest, "[") || !closed {
+		return opts
+	}
+	for _, f := range strings.Fields(inner) {
+		name, value, _ := strings.Cut(f, "=")
+		opts[name] = value
+	}
+	return opts
 }
 
 // script is the first-boot script runcmd runs: install (for a .deb URL),

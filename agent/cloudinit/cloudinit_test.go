@@ -119,8 +119,8 @@ func TestRenderRejects(t *testing.T) {
 		edit func(*Options)
 		want string
 	}{
-		"no source":      {func(o *Options) { o.DebURL = "" }, "-deb-url URL or -apt-repo LINE"},
-		"both sources":   {func(o *Options) { o.AptRepo = "deb http://x stable main" }, "exclude each other"},
+		"no source":      {func(o *Options) { o.DebURL = "" }, "-deb-url URL -deb-sha256 HEX, or -apt-repo LINE"},
+		"both sources":   {func(o *Options) { o.AptRepo = "deb [signed-by=$KEY_FILE] http://x stable main" }, "exclude each other"},
 		"ftp url":        {func(o *Options) { o.DebURL = "ftp://example.org/h.deb" }, "want an http:// or https:// URL"},
 		"relative url":   {func(o *Options) { o.DebURL = "harden.deb" }, "want an http:// or https:// URL"},
 		"short sha":      {func(o *Options) { o.DebSHA256 = "abc" }, "want 64 hex digits"},
@@ -129,9 +129,23 @@ func TestRenderRejects(t *testing.T) {
 		"bad number":     {func(o *Options) { o.Vars = []string{"ssh_port=many"} }, "expected number"},
 		"not NAME=VALUE": {func(o *Options) { o.Vars = []string{"ssh_port"} }, "expected NAME=VALUE"},
 		"apt line with newline": {func(o *Options) {
-			o.DebURL, o.DebSHA256, o.AptRepo = "", "", "deb http://x stable main\ndeb http://y stable main"
+			o.DebURL, o.DebSHA256, o.AptRepo = "", "", "deb [signed-by=$KEY_FILE] http://x stable main\ndeb http://y stable main"
 		}, "want one line"},
-		"apt with sha": {func(o *Options) { o.DebURL, o.AptRepo = "", "deb http://x stable main" }, "-deb-sha256 goes with -deb-url"},
+		"apt with sha": {func(o *Options) { o.DebURL, o.AptRepo = "", "deb [signed-by=$KEY_FILE] http://x stable main" }, "-deb-sha256 goes with -deb-url"},
+		// Root installs what the URL serves at first boot: only a checksum
+		// or apt's signature check makes that code the operator's.
+		"http url without sha": {func(o *Options) { o.DebURL, o.DebSHA256 = "http://example.org/h.deb", "" },
+			"-deb-url without -deb-sha256"},
+		"https url without sha": {func(o *Options) { o.DebSHA256 = "" }, "Add -deb-sha256 with the .deb's checksum"},
+		"apt without signed-by": {func(o *Options) {
+			o.DebURL, o.DebSHA256, o.AptRepo, o.AptKey = "", "", "deb http://x stable main", "KEY"
+		}, "[signed-by="},
+		"apt trusted=yes": {func(o *Options) {
+			o.DebURL, o.DebSHA256, o.AptRepo = "", "", "deb [trusted=yes signed-by=/usr/share/keyrings/x.gpg] http://x stable main"
+		}, "trusted=yes"},
+		"apt $KEY_FILE without key": {func(o *Options) {
+			o.DebURL, o.DebSHA256, o.AptRepo = "", "", "deb [signed-by=$KEY_FILE] http://x stable main"
+		}, "-apt-key"},
 	}
 	for name, c := range cases {
 		t.Run(name, func(t *testing.T) {
