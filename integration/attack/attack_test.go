@@ -255,3 +255,53 @@ func TestProxyLimitsAddresses(t *testing.T) {
 		t.Errorf("slow body: got %q after %v, want 408 within ~1s", line, time.Since(start))
 	}
 }
+
+// TestProxyServesOnlyTheAPIPath: only the API's own path reaches the node;
+// every other path, a query string or an encoded variant is refused at the
+// proxy. Requests are written raw so no client library normalises them.
+func TestProxyServesOnlyTheAPIPath(t *testing.T) {
+	stub := startStub(t)
+	p := startProxy(t, stub)
+	refused := []string{"/api/v1", "//", "/?x", "/?", "/%2F", "/%2f", "/%2e", "/./", "/.", "/..", "/debug",
+		"/%00", "/;x", "/\\", "*", "/index.html", "http://node.example/api/v1", "http://node.example//"}
+	for _, target := range refused {
+		if st := rawStatus(t, p.Addr, "POST", target); st != http.StatusNotFound && st != http.StatusBadRequest {
+			t.Errorf("POST %s: status %d, want 404 (or HAProxy's own 400)", target, st)
+		}
+	}
+	if st := rawStatus(t, p.Addr, "OPTIONS", "/api/v1"); st != http.StatusNotFound {
+		t.Errorf("OPTIONS /api/v1: status %d, want 404", st)
+	}
+	if n := stub.Stats().Served["getNodeInfo"]; n != 0 {
+		t.Errorf("%d calls on other paths reached the node", n)
+	}
+	for _, target := range []string{"/", "http://node.example/"} {
+		if st := rawStatus(t, p.Addr, "POST", target); st != http.StatusOK {
+			t.Errorf("POST %s: status %d, want 200", target, st)
+		}
+	}
+	time.Sleep(200 * time.Millisecond) // let haproxy flush its log lines
+	if !strings.Contains(p.Log(), "verdict=bad-path status=404") {
+		t.Error("haproxy log lacks verdict=bad-path")
+	}
+}
+
+// rawStatus sends one getNodeInfo with the request target written as is
+// and returns the response status (0 when there was none).
+func rawStatus(t *testing.T, addr, method, target string) int {
+	t.Helper()
+	cn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ProbeIP}, Timeout: time.Second}).Dial("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cn.Close()
+	fmt.Fprintf(cn, "%s %s HTTP/1.1\r\nHost: node.example\r\nContent-Type: application/json\r\nX-IOTA-API-Version: 1\r\n"+
+		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", method, target, len(NodeInfo), NodeInfo)
+	cn.SetReadDeadline(time.Now().Add(3 * time.Second))
+	resp, err := http.ReadResponse(bufio.NewReader(cn), nil)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}

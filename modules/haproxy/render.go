@@ -110,6 +110,11 @@ func renderFrontend(w func(string, ...any), s Settings) {
 	if s.MaxRequestsPerIP > 0 {
 		deny(w, "rate-limited", 429, "Too many requests", fmt.Sprintf("{ sc0_http_req_rate gt %d }", s.MaxRequestsPerIP))
 	}
+	w("")
+	w("    # IRI answers on any path: only the API's own, \"/\" with no query string")
+	w("    # (also in absolute form), reaches it. /api/v1, //, /?x or an encoded")
+	w("    # variant never gets through.")
+	deny(w, "bad-path", 404, "Not found", "!{ pathq -m str / }")
 	if s.CORS {
 		w("")
 		w("    # Browser wallets ask first; answered here, the node never sees it.")
