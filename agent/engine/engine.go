@@ -60,6 +60,17 @@ func (e *Engine) Targets(targets []string) error {
 	slices.SortStableFunc(kept, func(a, b module.Module) int {
 		return slices.Index(e.Modules, a) - slices.Index(e.Modules, b)
 	})
+	var left []string
+	for _, m := range e.Modules {
+		if !slices.Contains(kept, m) {
+			left = append(left, m.Name())
+		}
+	}
+	for _, m := range kept {
+		if s, ok := m.(module.RunScoped); ok && len(left) > 0 {
+			s.LeftOut(left)
+		}
+	}
 	e.Modules = kept
 	return nil
 }

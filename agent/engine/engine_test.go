@@ -242,3 +242,23 @@ func TestRunsWithinOneSecondKeepTheirOrder(t *testing.T) {
 		t.Errorf("last applied = %s, want %s", last, ids[len(ids)-1])
 	}
 }
+
+// scoped records what the engine says it left out of the run.
+type scoped struct {
+	module.Module
+	leftOut []string
+}
+
+func (s *scoped) LeftOut(names []string) { s.leftOut = append(s.leftOut, names...) }
+
+func TestTargetsTellKeptModulesWhatWasLeftOut(t *testing.T) {
+	e, _ := setup(t)
+	kept := &scoped{Module: e.Modules[1]}
+	e.Modules[1] = kept
+	if err := e.Targets([]string{"file.b"}); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(kept.leftOut, ",") != "file.a" {
+		t.Errorf("left out: %q, want file.a", kept.leftOut)
+	}
+}

@@ -71,6 +71,15 @@ type Factory struct {
 	New func() Module
 }
 
+// RunScoped is implemented by modules whose plan depends on whether a
+// linked peer takes part in the run. -target can leave peers out; the
+// engine then tells every module it keeps which ones it left out (the
+// firewall keeps the ports sshd listens on open when sshd, left out, will
+// not move off them in this run).
+type RunScoped interface {
+	LeftOut(names []string)
+}
+
 // SSHPortHolder is implemented by the modules that listen on or open the
 // SSH port (sshd, firewall). In the first phase of a two-phase port move the
 // engine asks them to keep the old port as well, so the operator's session
