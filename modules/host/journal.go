@@ -33,15 +33,17 @@ const (
 
 // Step is one journaled change, written before the change is made.
 type Step struct {
-	Kind    StepKind        `json:"kind"`
-	Module  string          `json:"module,omitempty"`
-	Path    string          `json:"path,omitempty"`
-	Existed bool            `json:"existed,omitempty"`
-	Backup  string          `json:"backup,omitempty"` // file name in the run's files/
-	Meta    FileMeta        `json:"meta,omitempty"`
-	Unit    string          `json:"unit,omitempty"`
-	Op      UnitOp          `json:"op,omitempty"`
-	Enabled bool            `json:"was_enabled,omitempty"`
+	Kind    StepKind `json:"kind"`
+	Module  string   `json:"module,omitempty"`
+	Path    string   `json:"path,omitempty"`
+	Existed bool     `json:"existed,omitempty"`
+	Backup  string   `json:"backup,omitempty"` // file name in the run's files/
+	Meta    FileMeta `json:"meta,omitempty"`
+	Unit    string   `json:"unit,omitempty"`
+	Op      UnitOp   `json:"op,omitempty"`
+	Enabled bool     `json:"was_enabled,omitempty"`
+	// Service is the service a socket triggers (OpRestartSocket).
+	Service string          `json:"service,omitempty"`
 	Data    json.RawMessage `json:"data,omitempty"`
 }
 

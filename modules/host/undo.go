@@ -60,6 +60,13 @@ func (h *Host) Undo(ctx context.Context, j *Journal, custom CustomUndo) error {
 		}
 	}
 	for _, s := range dedupeJobs(jobs) {
+		if s.Op == OpRestartSocket {
+			h.log.Info("undo: socket back on its old ports", zap.String("unit", s.Unit))
+			if err := h.restartSocket(ctx, s.Unit, s.Service, true); err != nil {
+				errs = append(errs, fmt.Errorf("undo: restart %s: %w", s.Unit, err))
+			}
+			continue
+		}
 		op := undoOp[s.Op]
 		if op == "" {
 			continue

@@ -22,13 +22,14 @@ import (
 // through the host's journal and the planned unit jobs run.
 func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) error {
 	var edits []*fileEdit
-	effects := map[string]bool{}
+	var jobs unitJobs
 	for _, ch := range plan.Changes {
-		if e, ok := ch.Data.(*fileEdit); ok {
-			edits = append(edits, e)
-		}
-		for _, eff := range ch.Effects {
-			effects[eff] = true
+		switch d := ch.Data.(type) {
+		case *fileEdit:
+			edits = append(edits, d)
+			jobs.add(d.Jobs)
+		case unitJobs:
+			jobs.add(d)
 		}
 	}
 	candidate := map[string]string{}
@@ -43,30 +44,43 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 		}
 	}
 	for _, e := range edits {
-		if err := h.MkdirAll(filepath.Dir(e.Path), host.FileMeta{Mode: 0o755}); err != nil {
-			return fmt.Errorf("sshd: %w", err)
-		}
-		if err := h.WriteFile(e.Path, []byte(e.Content), nil); err != nil {
+		if err := writeEdit(h, e); err != nil {
 			return fmt.Errorf("sshd: %w", err)
 		}
 	}
-	if effects[effectDaemonReload] {
-		if err := h.DaemonReload(ctx); err != nil {
-			return fmt.Errorf("sshd: daemon-reload: %w", err)
-		}
+	if err := runJobs(ctx, h, jobs); err != nil {
+		return fmt.Errorf("sshd: %w", err)
 	}
-	if effects[effectRestartSocket] {
-		if err := h.RunUnit(ctx, host.OpRestart, socketUnit); err != nil {
-			return fmt.Errorf("sshd: %w", err)
-		}
-	}
-	if effects[effectReload] {
-		if err := h.RunUnit(ctx, host.OpReload, serviceUnit); err != nil {
-			return fmt.Errorf("sshd: %w", err)
-		}
-	}
-	if (effects[effectReload] || effects[effectRestartSocket]) && !h.Offline() {
+	if (jobs.Reload || jobs.MoveSocket) && !h.Offline() {
 		m.waitListening(ctx, h)
+	}
+	return nil
+}
+
+func writeEdit(h *host.Host, e *fileEdit) error {
+	if e.Delete {
+		return h.RemoveFile(e.Path)
+	}
+	if err := h.MkdirAll(filepath.Dir(e.Path), host.FileMeta{Mode: 0o755}); err != nil {
+		return err
+	}
+	return h.WriteFile(e.Path, []byte(e.Content), nil)
+}
+
+// runJobs runs the unit jobs once the files are in place. Moving the socket
+// stops and starts ssh.service around the socket's restart, which also makes
+// it read the new sshd_config: a reload on top would only re-execute it.
+func runJobs(ctx context.Context, h *host.Host, jobs unitJobs) error {
+	if jobs.DaemonReload {
+		if err := h.DaemonReload(ctx); err != nil {
+			return fmt.Errorf("daemon-reload: %w", err)
+		}
+	}
+	if jobs.MoveSocket {
+		return h.RestartSocket(ctx, socketUnit, serviceUnit)
+	}
+	if jobs.Reload {
+		return h.RunUnit(ctx, host.OpReload, serviceUnit)
 	}
 	return nil
 }

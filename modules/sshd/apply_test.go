@@ -106,14 +106,20 @@ func TestApplyLiveReloadsAndMovesSocket(t *testing.T) {
 	}
 	h, sd := newRoot(t, files)
 	sd.Enabled = map[string]bool{socketUnit: true}
+	// As on a Debian 13 or Ubuntu 24.04 where a login started sshd through
+	// the socket: ssh.service runs and holds the listening socket.
+	sd.Props = map[string]any{serviceUnit + "/ActiveState": "active", socketUnit + "/ActiveState": "active"}
 	m := decodeAll(t, allNull()+"sshd {\n  port = 2200\n  password_authentication = false\n}\n")
 	m.validator = (&recordingValidator{}).check
 	st := readState(t, m, h)
-	st.Offline, st.ServiceActive = false, true // as on a running Ubuntu 24.04
+	st.Offline, st.ServiceActive = false, true
 	if err := m.Apply(context.Background(), h, mustPlan(t, m, st)); err != nil {
 		t.Fatal(err)
 	}
-	if want := []string{"daemon-reload", "restart ssh.socket", "reload ssh.service"}; !reflect.DeepEqual(sd.Jobs, want) {
+	// systemd refuses to start a socket whose service still runs: the
+	// service goes first and comes back on the new socket; no reload on top.
+	moveJobs := []string{"stop ssh.service", "restart ssh.socket", "start ssh.service"}
+	if want := append([]string{"daemon-reload"}, moveJobs...); !reflect.DeepEqual(sd.Jobs, want) {
 		t.Errorf("jobs = %v, want %v", sd.Jobs, want)
 	}
 	dropIn, err := h.ReadFile(socketDropInPath)
@@ -133,10 +139,34 @@ func TestApplyLiveReloadsAndMovesSocket(t *testing.T) {
 	if p := mustPlan(t, m, st); !p.Empty() {
 		t.Errorf("plan after apply not empty:\n%s", planText(p, h.Root()))
 	}
+	sd.Jobs = nil
 	if err := h.Undo(context.Background(), h.Journal(), nil); err != nil {
 		t.Fatal(err)
 	}
 	if h.Exists(socketDropInPath) || h.Exists(socketDropInDir) {
 		t.Error("undo must remove the socket drop-in and the directory it created")
+	}
+	if want := append([]string{"daemon-reload"}, moveJobs...); !reflect.DeepEqual(sd.Jobs, want) {
+		t.Errorf("undo jobs = %v, want %v (the socket back on its old ports)", sd.Jobs, want)
+	}
+}
+
+// TestApplySocketWithoutService moves a socket nobody has connected to yet
+// (a first boot with cloud-init, a console): ssh.service is not running, so
+// only the socket restarts and nothing starts the service early.
+func TestApplySocketWithoutService(t *testing.T) {
+	h, sd := newRoot(t, map[string]string{configPath: "UsePAM yes\n",
+		"/usr/lib/systemd/system/ssh.socket": "[Socket]\nListenStream=22\nAccept=no\n"})
+	sd.Enabled = map[string]bool{socketUnit: true}
+	sd.Props = map[string]any{serviceUnit + "/ActiveState": "inactive", socketUnit + "/ActiveState": "active"}
+	m := decodeAll(t, allNull()+"sshd {\n  port = 2200\n}\n")
+	m.validator = (&recordingValidator{}).check
+	st := readState(t, m, h)
+	st.Offline, st.ServiceActive = false, false
+	if err := m.Apply(context.Background(), h, mustPlan(t, m, st)); err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"daemon-reload", "restart ssh.socket"}; !reflect.DeepEqual(sd.Jobs, want) {
+		t.Errorf("jobs = %v, want %v", sd.Jobs, want)
 	}
 }

@@ -7,12 +7,39 @@ import (
 	"harden/modules/module"
 )
 
-// Effects, in the order Apply carries them out.
-const (
-	effectDaemonReload  = "daemon-reload"
-	effectRestartSocket = "restart " + socketUnit
-	effectReload        = "reload " + serviceUnit
-)
+// unitJobs are the unit jobs a change needs once its files are written.
+// Apply runs them from this value; the plan shows them as Effects, words
+// for a person that nothing reads back.
+type unitJobs struct {
+	// DaemonReload: a unit file changed (the socket's drop-in), or
+	// Ubuntu's generator must derive ssh.socket's ports from sshd_config.
+	DaemonReload bool
+	// MoveSocket: ssh.socket must listen on new ports (host.RestartSocket).
+	MoveSocket bool
+	// Reload: ssh.service re-reads sshd_config.
+	Reload bool
+}
+
+// effects words the jobs for the plan, in the order Apply runs them.
+func (j unitJobs) effects() []string {
+	var out []string
+	if j.DaemonReload {
+		out = append(out, "daemon-reload")
+	}
+	if j.MoveSocket {
+		out = append(out, "restart "+socketUnit+" (with "+serviceUnit+")")
+	}
+	if j.Reload {
+		out = append(out, "reload "+serviceUnit)
+	}
+	return out
+}
+
+func (j *unitJobs) add(o unitJobs) {
+	j.DaemonReload = j.DaemonReload || o.DaemonReload
+	j.MoveSocket = j.MoveSocket || o.MoveSocket
+	j.Reload = j.Reload || o.Reload
+}
 
 // fileEdit is the payload of a file change: the whole new text.
 type fileEdit struct {
@@ -21,6 +48,10 @@ type fileEdit struct {
 	// SSHDConfig marks sshd_config and its drop-ins: `sshd -t` checks them
 	// together before any of them is written.
 	SSHDConfig bool
+	// Delete removes the file instead (harden's own socket drop-in where
+	// Ubuntu's generator now owns ssh.socket's ports).
+	Delete bool
+	Jobs   unitJobs
 }
 
 // Plan compares the desired settings with what sshd uses. Pure.
@@ -30,6 +61,10 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 		return module.Plan{}, fmt.Errorf("sshd: plan: unexpected state %T", state)
 	}
 	p := module.Plan{Notes: append(m.holdNote(), st.Notes...), Warnings: append([]string(nil), st.Warnings...)}
+	if st.Socket.Activated && st.Socket.Generator {
+		p.Notes = append(p.Notes, "ssh.socket's ports come from sshd_config's Port lines "+
+			"(sshd-socket-generator, on every daemon-reload)")
+	}
 	mainBefore := st.Files[configPath]
 	mainAfter := rewriteMain(mainBefore, m.want)
 	blockLines := lineOfKeywords(mainAfter)
@@ -66,11 +101,9 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 		}
 	}
 	if len(files) > 0 && st.ServiceActive {
-		files[0].Effects = append(files[0].Effects, effectReload)
+		setJobs(&files[0], unitJobs{Reload: true})
 	}
-	if ch, ok := m.socketChange(st); ok {
-		files = append(files, ch)
-	}
+	files = append(files, m.socketChanges(st)...)
 	p.Changes = append(p.Changes, files...)
 	if len(p.Changes) > 0 && st.Guard != nil {
 		warning, err := m.checkLockout(*st.Guard)
@@ -113,22 +146,11 @@ func fileChange(path, before, after string, sshdConfig bool) module.Change {
 		Before: before, After: after, Data: &fileEdit{Path: path, Content: after, SSHDConfig: sshdConfig}}
 }
 
-// socketChange plans the ListenStream= drop-in when systemd holds the
-// listening socket and it is not on the desired ports. The socket is never
-// masked: socket activation stays, on the new port.
-func (m *Module) socketChange(st *State) (module.Change, bool) {
-	ports, managed := m.want["port"]
-	if !st.Socket.Activated || !managed || sameValues("port", ports, socketPorts(st.Socket.Listen)) {
-		return module.Change{}, false
-	}
-	ch := fileChange(socketDropInPath, st.Socket.DropIn, renderSocketDropIn(ports), false)
-	ch.Fields = []module.Field{{Name: "ListenStream", Before: strings.Join(st.Socket.Listen, " "),
-		After: strings.Join(ports, " ")}}
-	if !st.Offline {
-		ch.Effects = []string{effectDaemonReload, effectRestartSocket}
-	}
-	ch.Warnings = []string{"ssh.socket is in use: the port moves with the socket's ListenStream=, not with sshd_config alone"}
-	return ch, true
+// setJobs adds unit jobs to a file change, in its data and its effects.
+func setJobs(ch *module.Change, j unitJobs) {
+	e := ch.Data.(*fileEdit)
+	e.Jobs.add(j)
+	ch.Effects = e.Jobs.effects()
 }
 
 // conflicts explains the lines elsewhere that disagree with a desired

@@ -123,7 +123,7 @@ func TestPlanTable(t *testing.T) {
 			want:    []string{"sshd.setting[Port]", "sshd.file[/etc/ssh/sshd_config]", "sshd.file[" + socketDropInPath + "]"},
 			effects: map[string][]string{
 				"sshd.file[/etc/ssh/sshd_config]":     {"reload ssh.service"},
-				"sshd.file[" + socketDropInPath + "]": {"daemon-reload", "restart ssh.socket"},
+				"sshd.file[" + socketDropInPath + "]": {"daemon-reload", "restart ssh.socket (with ssh.service)"},
 			},
 		},
 		{
