@@ -13,9 +13,9 @@ import (
 
 	"harden/agent/confirm"
 
-	"harden/agent/engine"
 	"harden/agent/plan"
 	"harden/agent/render"
+	"harden/agent/store"
 	"harden/profiles"
 )
 
@@ -130,7 +130,7 @@ type applyResult struct {
 	Error  string     `json:"error,omitempty"`
 }
 
-func finishApply(io IO, asJSON bool, p *plan.Plan, run *engine.Run, err error) int {
+func finishApply(io IO, asJSON bool, p *plan.Plan, run *store.Run, err error) int {
 	res := applyResult{Plan: p, Status: "no-changes"}
 	if run != nil {
 		res.Run, res.Status = run.ID, run.Result.Status
@@ -156,7 +156,7 @@ func finishApply(io IO, asJSON bool, p *plan.Plan, run *engine.Run, err error) i
 
 // e2sys shows a run directory as the system sees it.
 func e2sys(dir string) string {
-	if i := strings.Index(dir, engine.StateDir); i > 0 {
+	if i := strings.Index(dir, store.Dir); i > 0 {
 		return dir[i:] + " (under -root " + dir[:i] + ")"
 	}
 	return dir

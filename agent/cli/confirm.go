@@ -11,6 +11,7 @@ import (
 	"harden/agent/confirm"
 	"harden/agent/engine"
 	"harden/agent/plan"
+	"harden/agent/store"
 )
 
 // guardedModules can cut the operator's SSH access: an apply that changes
@@ -28,7 +29,7 @@ func touchesAccess(p *plan.Plan) bool {
 
 // armConfirm makes the engine arm a rollback before it changes anything.
 func armConfirm(e *engine.Engine, s *session, o *options, window time.Duration, held, final []int) {
-	e.BeforeChanges = func(ctx context.Context, run *engine.Run) error {
+	e.BeforeChanges = func(ctx context.Context, run *store.Run) error {
 		p := &confirm.Pending{Run: run.ID, HeldPorts: held, FinalPorts: final, Profile: confirm.Profile{
 			Name: s.source.Name, Source: s.source.Bytes, Vars: o.vars, VarFiles: o.varFiles, Targets: o.targets,
 		}}
@@ -132,7 +133,7 @@ func runStatus(io IO, args []string) int {
 	} else {
 		fmt.Fprintln(io.Out, "No drift check yet (enable harden-drift.timer).")
 	}
-	runs, err := engine.RunsOf(s.host).List()
+	runs, err := store.Of(s.host).Runs().List()
 	if err != nil {
 		return fail(io, err)
 	}

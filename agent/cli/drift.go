@@ -1,18 +1,14 @@
 package cli
 
 import (
-	"encoding/json"
-	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/coreos/go-systemd/v22/journal"
 
-	"harden/agent/engine"
 	"harden/agent/plan"
+	"harden/agent/store"
 	"harden/modules/host"
 )
 
@@ -25,7 +21,8 @@ type driftRecord struct {
 	Profile   string    `json:"profile"`
 }
 
-func driftPath(h *host.Host) string { return h.Path(filepath.Join(engine.StateDir, "drift.json")) }
+// driftFile is the drift record in the state directory.
+const driftFile = "drift.json"
 
 // runDrift is what harden-drift.service runs: a plan that changes nothing,
 // logged to the journal with the changed addresses as structured fields,
@@ -96,32 +93,15 @@ func logDrift(rec driftRecord) {
 	_ = journal.Send(msg, prio, fields)
 }
 
-func saveDrift(h *host.Host, rec driftRecord) error {
-	data, err := json.MarshalIndent(rec, "", "  ")
-	if err != nil {
-		return err
-	}
-	file := driftPath(h)
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return err
-	}
-	if err := os.WriteFile(file+".tmp", append(data, '\n'), 0o600); err != nil {
-		return err
-	}
-	return os.Rename(file+".tmp", file)
-}
+func saveDrift(h *host.Host, rec driftRecord) error { return store.Of(h).Save(driftFile, rec) }
 
 // lastDrift reads the last drift check, if any.
 func lastDrift(h *host.Host) (*driftRecord, error) {
-	data, err := os.ReadFile(driftPath(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
+	var rec driftRecord
+	if found, err := store.Of(h).Load(driftFile, &rec); !found || err != nil {
 		return nil, err
 	}
-	var rec driftRecord
-	return &rec, json.Unmarshal(data, &rec)
+	return &rec, nil
 }
 
 func describeDrift(rec *driftRecord) string {

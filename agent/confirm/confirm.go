@@ -3,7 +3,7 @@
 // runs unless the operator confirms from a new session in time.
 //
 // Three things make it hold:
-//   - pending.json under /var/lib/harden, written first (fsync, rename);
+//   - pending.json in harden's state directory, written first (agent/store);
 //   - a transient systemd timer (harden-rollback.timer + .service, created
 //     over D-Bus) that runs `harden rollback RUN-ID` at the deadline;
 //   - a boot-time unit (harden-pending-rollback.service) that rolls back a
@@ -12,13 +12,9 @@
 package confirm
 
 import (
-	"encoding/json"
-	"errors"
-	"fmt"
-	"os"
-	"path/filepath"
 	"time"
 
+	"harden/agent/store"
 	"harden/modules/host"
 )
 
@@ -55,58 +51,22 @@ type Profile struct {
 	Targets  []string `json:"targets,omitempty"`
 }
 
-func path(h *host.Host) string { return h.Path("/var/lib/harden/pending.json") }
+// pendingFile is the pending confirmation in the state directory; the
+// boot-time unit's ConditionPathExists names it too.
+const pendingFile = "pending.json"
 
 // Load returns the pending confirmation, or nil when there is none.
 func Load(h *host.Host) (*Pending, error) {
-	data, err := os.ReadFile(path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
 	var p Pending
-	if err := json.Unmarshal(data, &p); err != nil {
-		return nil, fmt.Errorf("pending.json: %w", err)
+	found, err := store.Of(h).Load(pendingFile, &p)
+	if !found || err != nil {
+		return nil, err
 	}
 	return &p, nil
 }
 
-// save writes pending.json durably (temp, fsync, rename).
-func save(h *host.Host, p *Pending) error {
-	data, err := json.MarshalIndent(p, "", "  ")
-	if err != nil {
-		return err
-	}
-	file := path(h)
-	if err := os.MkdirAll(filepath.Dir(file), 0o700); err != nil {
-		return err
-	}
-	tmp := file + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_CREATE|os.O_TRUNC|os.O_WRONLY, 0o600)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp, file)
-}
+// save writes pending.json durably.
+func save(h *host.Host, p *Pending) error { return store.Of(h).Save(pendingFile, p) }
 
 // Clear removes the pending state (after confirm or rollback).
-func Clear(h *host.Host) error {
-	err := os.Remove(path(h))
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	return err
-}
+func Clear(h *host.Host) error { return store.Of(h).Remove(pendingFile) }

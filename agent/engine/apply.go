@@ -10,6 +10,7 @@ import (
 	"go.uber.org/zap"
 
 	"harden/agent/plan"
+	"harden/agent/store"
 )
 
 // ErrInconsistent means the machine, read again after apply, still differs
@@ -24,8 +25,8 @@ const undoTimeout = 2 * time.Minute
 // step journaled in a new run. Then it reads the machine and plans again:
 // anything left is ErrInconsistent. On any failure it undoes what it did, in
 // reverse, and returns the error; the run records what happened.
-func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*Run, error) {
-	run, err := RunsOf(e.Host).Create(p)
+func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*store.Run, error) {
+	run, err := store.Of(e.Host).Runs().Create(p)
 	if err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
 	}
@@ -35,7 +36,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*Run, error) {
 
 	if e.BeforeChanges != nil {
 		if err := e.BeforeChanges(ctx, run); err != nil {
-			_ = run.Finish(StatusFailed, err)
+			_ = run.Finish(store.StatusFailed, err)
 			return run, fmt.Errorf("%w; nothing was changed", err)
 		}
 	}
@@ -46,7 +47,7 @@ func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*Run, error) {
 	if err != nil {
 		return run, e.fail(run, err)
 	}
-	return run, run.Finish(StatusApplied, nil)
+	return run, run.Finish(store.StatusApplied, nil)
 }
 
 func (e *Engine) applyModules(ctx context.Context, p *plan.Plan) error {
@@ -84,23 +85,23 @@ func (e *Engine) verify(ctx context.Context) error {
 }
 
 // fail undoes a run's journal and records the failure.
-func (e *Engine) fail(run *Run, cause error) error {
+func (e *Engine) fail(run *store.Run, cause error) error {
 	e.Log.Error("apply failed; undoing what it changed", zap.String("run", run.ID), zap.Error(cause))
 	ctx, cancel := context.WithTimeout(context.Background(), undoTimeout)
 	defer cancel()
 	if uerr := e.undo(ctx, run.Journal); uerr != nil {
 		err := fmt.Errorf("%w\nundo was incomplete, backups are in %s: %v", cause, run.Dir, uerr)
-		_ = run.Finish(StatusFailed, err)
+		_ = run.Finish(store.StatusFailed, err)
 		return err
 	}
-	_ = run.Finish(StatusFailed, cause)
+	_ = run.Finish(store.StatusFailed, cause)
 	return fmt.Errorf("%w\nevery change was undone; the machine is as it was (run %s)", cause, run.ID)
 }
 
 // Rollback undoes an applied run (the last applied one when id is "").
 // Rolling back a run that is already rolled back does nothing.
-func (e *Engine) Rollback(ctx context.Context, id string) (*Run, error) {
-	runs := RunsOf(e.Host)
+func (e *Engine) Rollback(ctx context.Context, id string) (*store.Run, error) {
+	runs := store.Of(e.Host).Runs()
 	if id == "" {
 		var err error
 		if id, err = runs.LastApplied(); err != nil {
@@ -112,7 +113,7 @@ func (e *Engine) Rollback(ctx context.Context, id string) (*Run, error) {
 		return nil, err
 	}
 	switch run.Result.Status {
-	case StatusRolledBack, StatusFailed:
+	case store.StatusRolledBack, store.StatusFailed:
 		e.Log.Info("run already undone; nothing to do", zap.String("run", id), zap.String("status", run.Result.Status))
 		return run, nil
 	}
@@ -120,5 +121,5 @@ func (e *Engine) Rollback(ctx context.Context, id string) (*Run, error) {
 	if err := e.undo(ctx, run.Journal); err != nil {
 		return run, fmt.Errorf("rollback %s: %w", id, err)
 	}
-	return run, run.Finish(StatusRolledBack, nil)
+	return run, run.Finish(store.StatusRolledBack, nil)
 }

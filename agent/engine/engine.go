@@ -14,6 +14,7 @@ import (
 	"go.uber.org/zap"
 
 	"harden/agent/plan"
+	"harden/agent/store"
 	"harden/modules/host"
 	"harden/modules/module"
 )
@@ -31,7 +32,7 @@ type Engine struct {
 	// BeforeChanges runs once a run exists and before any module changes
 	// the machine (commit-confirmed arms its rollback timer here). An
 	// error stops the apply with nothing changed.
-	BeforeChanges func(ctx context.Context, run *Run) error
+	BeforeChanges func(ctx context.Context, run *store.Run) error
 }
 
 // Targets keeps only the modules named (by block type or full name, as

@@ -14,6 +14,7 @@ import (
 	"harden/agent/engine"
 	"harden/agent/internal/filemod"
 	"harden/agent/profile"
+	"harden/agent/store"
 	"harden/modules/host"
 	"harden/modules/host/hosttest"
 	"harden/modules/module"
@@ -83,7 +84,7 @@ func TestApplyThenPlanIsEmpty(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if run.Result.Status != engine.StatusApplied {
+	if run.Result.Status != store.StatusApplied {
 		t.Errorf("status = %q", run.Result.Status)
 	}
 	if got := read(t, filepath.Join(root, "etc/a.conf")); got != "new a\n" {
@@ -119,7 +120,7 @@ func TestFailedApplyUndoesEarlierModules(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "etc/b.conf")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("b.conf should not exist after undo: %v", err)
 	}
-	if run.Result.Status != engine.StatusFailed {
+	if run.Result.Status != store.StatusFailed {
 		t.Errorf("status = %q", run.Result.Status)
 	}
 }
@@ -160,7 +161,7 @@ func TestRollbackRestoresBytesAndIsIdempotent(t *testing.T) {
 		if err != nil {
 			t.Fatalf("rollback %d: %v", i, err)
 		}
-		if rb.Result.Status != engine.StatusRolledBack {
+		if rb.Result.Status != store.StatusRolledBack {
 			t.Errorf("rollback %d: status %q", i, rb.Result.Status)
 		}
 		if got := read(t, filepath.Join(root, "etc/a.conf")); got != orig {
@@ -228,7 +229,7 @@ func TestRunsWithinOneSecondKeepTheirOrder(t *testing.T) {
 		}
 		ids = append(ids, run.ID)
 	}
-	list, err := engine.RunsOf(e.Host).List()
+	list, err := store.Of(e.Host).Runs().List()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,7 +238,7 @@ func TestRunsWithinOneSecondKeepTheirOrder(t *testing.T) {
 			t.Fatalf("run %d listed as %s, want %s (order %v)", i, r.ID, ids[i], ids)
 		}
 	}
-	last, _ := engine.RunsOf(e.Host).LastApplied()
+	last, _ := store.Of(e.Host).Runs().LastApplied()
 	if last != ids[len(ids)-1] {
 		t.Errorf("last applied = %s, want %s", last, ids[len(ids)-1])
 	}

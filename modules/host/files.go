@@ -6,6 +6,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 )
 
@@ -163,7 +164,7 @@ func (h *Host) journalFile(p string) error {
 
 func writeAtomic(path string, data []byte, m FileMeta) error {
 	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".harden-*")
+	tmp, err := os.CreateTemp(dir, tempPattern(path))
 	if err != nil {
 		return err
 	}
@@ -186,6 +187,36 @@ func writeAtomic(path string, data []byte, m FileMeta) error {
 		return err
 	}
 	return syncDir(dir)
+}
+
+// tempPattern names writeAtomic's temp files beside path: .NAME.harden-NNN
+// (os.CreateTemp puts random digits for the star).
+func tempPattern(path string) string { return tempPrefix(path) + "*" }
+
+func tempPrefix(path string) string { return "." + filepath.Base(path) + ".harden-" }
+
+// sweepTemps removes the temp files writeAtomic left beside path when the
+// process was killed between creating one and renaming it into place.
+func sweepTemps(path string) error {
+	entries, err := os.ReadDir(filepath.Dir(path))
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	prefix := tempPrefix(path)
+	var errs []error
+	for _, e := range entries {
+		digits, ok := strings.CutPrefix(e.Name(), prefix)
+		if !ok || !e.Type().IsRegular() || digits == "" || strings.Trim(digits, "0123456789") != "" {
+			continue
+		}
+		if err := os.Remove(filepath.Join(filepath.Dir(path), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
 
 func applyMeta(path string, m FileMeta) error {

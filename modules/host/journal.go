@@ -1,7 +1,7 @@
 package host
 
 import (
-	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -56,6 +56,8 @@ type Journal struct {
 	paths   map[string]bool
 	module  string
 	backups int
+	// tornTail: the last line was cut off (see OpenJournal).
+	tornTail bool
 }
 
 // CreateJournal starts an empty journal in dir (created, mode 0700: backups
@@ -67,32 +69,43 @@ func CreateJournal(dir string) (*Journal, error) {
 	return &Journal{dir: dir, paths: map[string]bool{}}, nil
 }
 
-// OpenJournal loads the journal of an earlier run for rollback.
+// OpenJournal loads the journal of an earlier run for rollback. A missing
+// journal.jsonl is an error: undoing nothing and calling it a rollback
+// would hide a lost record. So is a line that does not parse, except a torn
+// last line (no newline: the write was cut off, so the step it announced
+// was never made); TornTail reports that case, and the caller decides
+// whether the run could have been cut off at all.
 func OpenJournal(dir string) (*Journal, error) {
-	f, err := os.Open(filepath.Join(dir, "journal.jsonl"))
-	if errors.Is(err, os.ErrNotExist) {
-		return &Journal{dir: dir, paths: map[string]bool{}}, nil
-	}
+	file := filepath.Join(dir, "journal.jsonl")
+	data, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("journal: %w", err)
 	}
-	defer f.Close()
 	j := &Journal{dir: dir, paths: map[string]bool{}}
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 0, 64*1024), 16*1024*1024)
-	for sc.Scan() {
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	for i, line := range lines {
+		if len(line) == 0 {
+			continue
+		}
 		var s Step
-		if err := json.Unmarshal(sc.Bytes(), &s); err != nil {
-			// A torn last line (a crash mid-write) was never acted on.
-			break
+		if err := json.Unmarshal(line, &s); err != nil {
+			if i == len(lines)-1 && !bytes.HasSuffix(line, []byte("\n")) {
+				j.tornTail = true
+				break
+			}
+			return nil, fmt.Errorf("journal: %s:%d: damaged (%v): the run cannot be undone from it; "+
+				"its backups are in %s", file, i+1, err, filepath.Join(dir, "files"))
 		}
 		j.steps = append(j.steps, s)
 		if s.Kind == StepFile {
 			j.paths[s.Path] = true
 		}
 	}
-	return j, sc.Err()
+	return j, nil
 }
+
+// TornTail reports that the journal's last line was cut off mid-write.
+func (j *Journal) TornTail() bool { return j.tornTail }
 
 // Dir is the run directory.
 func (j *Journal) Dir() string { return j.dir }

@@ -80,6 +80,9 @@ func (h *Host) Undo(ctx context.Context, j *Journal, custom CustomUndo) error {
 }
 
 func (h *Host) restoreFile(j *Journal, s Step) error {
+	if err := sweepTemps(h.Path(s.Path)); err != nil {
+		return fmt.Errorf("remove leftover temp files: %w", err)
+	}
 	if !s.Existed {
 		err := os.Remove(h.Path(s.Path))
 		if errors.Is(err, os.ErrNotExist) {
