@@ -148,7 +148,7 @@ func (m *Module) sshdCheck(ctx context.Context, h *host.Host, candidate string) 
 		}
 		args = append(args, "-o", "HostKey="+key)
 	}
-	_, err := h.Run(ctx, m.sshdBinary, args...)
+	_, err := m.runSSHD(ctx, h, args...)
 	return err
 }
 

@@ -58,6 +58,11 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		return nil, fmt.Errorf("sshd: read ssh.socket: %w", err)
 	}
 	if h.Offline() {
+		if m.validator == nil {
+			if err := m.checkValidators(); err != nil {
+				return nil, err
+			}
+		}
 		st.Offline = true
 		st.Notes = append(st.Notes, fmt.Sprintf("offline root %s: effective sshd settings computed from the files "+
 			"(sshd -T not run); nothing will be reloaded", h.Root()))
@@ -68,7 +73,7 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	if v, err := h.Systemd().Property(ctx, serviceUnit, "ActiveState"); err == nil {
 		st.ServiceActive = v == "active" || v == "reloading"
 	}
-	out, err := h.Run(ctx, m.sshdBinary, "-T")
+	out, err := m.runSSHD(ctx, h, "-T")
 	if err != nil {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("sshd -T failed, planning from the files alone: %v", err))
 		st.readGuard(m, h, nil)

@@ -203,3 +203,51 @@ func TestRootAccumulatingKeywordsInDropIns(t *testing.T) {
 		t.Errorf("second plan not empty:\n%s", planText(p2, h.Root()))
 	}
 }
+
+// withoutPrivsepDir hides /run/sshd for the test, as on a build machine
+// where sshd never ran or a socket-activated sshd nobody connected to yet.
+func withoutPrivsepDir(t *testing.T) {
+	t.Helper()
+	if _, err := os.Stat(privsepDir); err == nil {
+		hidden := privsepDir + ".harden-test"
+		if err := os.Rename(privsepDir, hidden); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { os.Rename(hidden, privsepDir) })
+	}
+	if out, err := exec.Command("sshd", "-t").CombinedOutput(); err == nil || !strings.Contains(string(out), "privilege separation") {
+		t.Fatalf("sshd -t should fail without %s, got %v: %s", privsepDir, err, out)
+	}
+}
+
+// An image is validated and planned on a machine without /run/sshd, and
+// nothing is left on the machine: the directory lives in a private mount
+// namespace for the one sshd process.
+func TestRootOfflineWithoutPrivsepDir(t *testing.T) {
+	needSSHD(t)
+	withoutPrivsepDir(t)
+	h, _ := stockRoot(t)
+	m := New()
+	p := mustPlan(t, m, readState(t, m, h))
+	if err := m.Apply(context.Background(), h, p); err != nil {
+		t.Fatalf("offline apply without %s: %v", privsepDir, err)
+	}
+	if _, err := os.Stat(privsepDir); !os.IsNotExist(err) {
+		t.Errorf("%s was created on the machine (%v)", privsepDir, err)
+	}
+}
+
+// The live read (`sshd -T`) works before ssh.service ever ran.
+func TestRootLiveReadWithoutPrivsepDir(t *testing.T) {
+	needSSHD(t)
+	withoutPrivsepDir(t)
+	h, _ := stockRoot(t)
+	m := New()
+	out, err := m.runSSHD(context.Background(), h, "-T", "-f", h.Path(configPath))
+	if err != nil {
+		t.Fatalf("sshd -T without %s: %v", privsepDir, err)
+	}
+	if !strings.Contains(string(out), "passwordauthentication yes") {
+		t.Errorf("sshd -T printed no config:\n%.300s", out)
+	}
+}
