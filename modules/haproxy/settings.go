@@ -1,16 +1,18 @@
 package haproxy
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"net/netip"
-	"strconv"
-	"strings"
+	"path"
+	"regexp"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
 
 	"harden/modules/internal/hclattr"
+	"harden/modules/internal/netaddr"
+	"harden/modules/internal/oneline"
 	"harden/modules/module"
 )
 
@@ -141,8 +143,8 @@ func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, 
 	if elems, p := d.StringList("addresses"); p == hclattr.Set {
 		s.Addresses = nil
 		for _, e := range elems {
-			if _, err := netip.ParseAddr(e.Value); err != nil {
-				d.Error(e.Range, "Invalid value for addresses", fmt.Sprintf("addresses: %q is not an IP address.", e.Value))
+			if _, err := netaddr.IP(e.Value); err != nil {
+				d.Error(e.Range, "Invalid value for addresses", fmt.Sprintf("addresses: %q is not an IP address%s.", e.Value, zoneNote(err)))
 				continue
 			}
 			s.Addresses = append(s.Addresses, e.Value)
@@ -154,10 +156,9 @@ func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, 
 	s.Port = port(d, "port", s.Port)
 	if node, p := d.String("node", s.Node); p == hclattr.Set {
 		dec.nodeSet = true
-		host, portStr, err := net.SplitHostPort(node)
-		n, perr := strconv.Atoi(portStr)
-		if err != nil || perr != nil || n < 1 || n > 65535 || host == "" {
-			d.Error(d.Range("node"), "Invalid value for node", fmt.Sprintf("node: %q is not host:port.", node))
+		if err := firstError(oneline.Check(node), netaddr.HostPort(node)); err != nil {
+			d.Error(d.Range("node"), "Invalid value for node", fmt.Sprintf("node: %q %v; expected an IP address or "+
+				"host name and a port, such as \"127.0.0.1:14265\" or \"[::1]:14265\".", node, err))
 		} else {
 			s.Node = node
 		}
@@ -195,9 +196,9 @@ func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, 
 	if elems, p := d.StringList("trusted_addresses"); p == hclattr.Set {
 		s.TrustedAddresses = nil
 		for _, e := range elems {
-			if !validAddressOrPrefix(e.Value) {
+			if err := netaddr.IPOrPrefix(e.Value); err != nil {
 				d.Error(e.Range, "Invalid value for trusted_addresses",
-					fmt.Sprintf("trusted_addresses: %q is neither an IP address nor a CIDR prefix.", e.Value))
+					fmt.Sprintf("trusted_addresses: %q is neither an IP address nor a CIDR prefix%s.", e.Value, zoneNote(err)))
 				continue
 			}
 			s.TrustedAddresses = append(s.TrustedAddresses, e.Value)
@@ -218,9 +219,9 @@ func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, 
 	s.ConnectTimeout = duration(d, "connect_timeout", s.ConnectTimeout)
 	s.MaxConn = positive(d, "maxconn", s.MaxConn, 1000000)
 	if v, p := d.String("log", s.Log); p == hclattr.Set {
-		if v == "" || strings.ContainsAny(v, " \t\n#'\"") {
-			d.Error(d.Range("log"), "Invalid value for log",
-				fmt.Sprintf("log: %q is not a log target; expected \"stdout\", a socket path or host:port.", v))
+		if err := logTargetError(v); err != nil {
+			d.Error(d.Range("log"), "Invalid value for log", fmt.Sprintf("log: %q %v; expected \"stdout\", \"stderr\", "+
+				"a socket path such as \"/dev/log\", or address:port such as \"127.0.0.1:514\".", v, err))
 		} else {
 			s.Log = v
 		}
@@ -283,10 +284,37 @@ func duration(d *hclattr.Decoder, name string, def time.Duration) time.Duration 
 	return dur
 }
 
-func validAddressOrPrefix(s string) bool {
-	if _, err := netip.ParseAddr(s); err == nil {
-		return true
+// socketPath is a log socket: an absolute path of plain characters.
+var socketPath = regexp.MustCompile(`^/[A-Za-z0-9._/-]+$`)
+
+// logTargetError says why v is not a log target HAProxy takes on one line.
+func logTargetError(v string) error {
+	if err := oneline.Check(v); err != nil {
+		return err
 	}
-	_, err := netip.ParsePrefix(s)
-	return err == nil
+	if v == "stdout" || v == "stderr" || socketPath.MatchString(v) && path.Clean(v) == v {
+		return nil
+	}
+	// A bare address is IPv4 only: HAProxy reads "::1" as host ":" port "1".
+	if a, err := netip.ParseAddr(v); err == nil && a.Is4() || netaddr.HostPort(v) == nil {
+		return nil
+	}
+	return errors.New("is not a log target")
+}
+
+func firstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// zoneNote adds why an address with a zone is refused.
+func zoneNote(err error) string {
+	if errors.Is(err, netaddr.ErrZone) {
+		return " (" + err.Error() + ")"
+	}
+	return ""
 }

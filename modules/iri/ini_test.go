@@ -79,7 +79,7 @@ func FuzzINISet(f *testing.F) {
 	f.Add([]byte(""), "REMOTE_LIMIT_API", "addNeighbors, getNeighbors")
 	f.Add([]byte("[IRI\nPORT\n=x\n[IRI]"), "PORT", "2")
 	f.Fuzz(func(t *testing.T, in []byte, key, value string) {
-		if !settingKey.MatchString(key) || !validValue(value) {
+		if !settingKey.MatchString(key) || valueError(value) != nil {
 			t.Skip()
 		}
 		d := parseINI(in)

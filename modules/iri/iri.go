@@ -23,8 +23,8 @@
 package iri
 
 import (
+	"errors"
 	"fmt"
-	"net"
 	"path"
 	"regexp"
 	"slices"
@@ -34,6 +34,8 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"harden/modules/internal/hclattr"
+	"harden/modules/internal/netaddr"
+	"harden/modules/internal/oneline"
 	"harden/modules/internal/unitdropin"
 	"harden/modules/module"
 )
@@ -131,7 +133,7 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 	}
 	c.RemoteLimitAPI = decodeCommands(d)
 	c.APIHost, c.apiHostSet = d.String("api_host", "")
-	if c.apiHostSet == hclattr.Set && !validHost(c.APIHost) {
+	if c.apiHostSet == hclattr.Set && netaddr.Host(c.APIHost) != nil {
 		d.Add(module.BadValue(d.Range("api_host"), "api_host", c.APIHost, "an IP address or host name such as \"127.0.0.1\"", nil))
 	}
 	port, p := d.Int("port", defaultPort)
@@ -149,8 +151,9 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 			d.Error(e.Range, "Invalid key in settings", fmt.Sprintf("settings: %s is managed by the %s attribute; set it there.", e.Key, attr))
 		case !settingKey.MatchString(e.Key):
 			d.Error(e.Range, "Invalid key in settings", fmt.Sprintf("settings: %q is not an IRI setting name (upper case letters, digits and _, such as \"NEIGHBORS\").", e.Key))
-		case !validValue(e.Value):
-			d.Error(e.Range, "Invalid value in settings", fmt.Sprintf("settings: the value of %s must be one line without leading or trailing spaces.", e.Key))
+		case valueError(e.Value) != nil:
+			d.Error(e.Range, "Invalid value in settings", fmt.Sprintf("settings: the value of %s, %q, %v; expected one line "+
+				"without leading or trailing spaces, such as \"true\" or \"tcp://node.example:15600\".", e.Key, e.Value, valueError(e.Value)))
 		default:
 			c.Settings[e.Key] = e.Value
 		}
@@ -194,13 +197,17 @@ func decodeCommands(d *hclattr.Decoder) []string {
 	return out
 }
 
-func validValue(s string) bool {
-	return !strings.ContainsAny(s, "\r\n") && strings.TrimSpace(s) == s
+// valueError says why a settings value cannot be written as one ini line
+// that IRI reads back as the same value.
+func valueError(s string) error {
+	if err := oneline.Check(s); err != nil {
+		return err
+	}
+	if strings.TrimSpace(s) != s {
+		return errors.New("has leading or trailing spaces")
+	}
+	return nil
 }
-
-var hostName = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?$`)
-
-func validHost(s string) bool { return net.ParseIP(s) != nil || hostName.MatchString(s) }
 
 // Link learns from peers: a haproxy block means the API is proxied from
 // loopback (API_HOST defaults to 127.0.0.1), and a user block for the
