@@ -58,7 +58,7 @@ func moduleInNetns(b *testing.B, name string, tc growthCase) *Module {
 	b.Helper()
 	ns := newNetns(b, name)
 	m := New()
-	m.SetConn(ns.conn)
+	m.InNetns(ns.fd)
 	if diags := decodeForBench(b, m, tc.profile(tc.writeFile(b, b.TempDir()))); diags != "" {
 		b.Fatal(diags)
 	}

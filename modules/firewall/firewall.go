@@ -76,12 +76,14 @@ import (
 	"context"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/google/nftables"
 	"github.com/hashicorp/hcl/v2"
+	"golang.org/x/sys/unix"
 
 	"harden/modules/host"
 	"harden/modules/module"
@@ -109,18 +111,39 @@ type Module struct {
 	// persistPath and confPath are the files nftables.service loads; tests
 	// on an online host move them under a temp dir.
 	persistPath, confPath string
+	// netns names the network namespace the table filters, as
+	// /proc/PID/ns/net reads: the sshd whose ports the firewall keeps
+	// runs there.
+	netns func() (string, error)
+	// sshdMoves: the sshd block manages sshd's ports and takes part in
+	// this run, so sshd itself moves off a port the firewall closes.
+	sshdMoves bool
 }
 
 // New returns a module with the default config.
 func New() *Module {
 	return &Module{cfg: defaultConfig(), conn: nftables.New,
-		check: checkRuleset, persistPath: persistPath, confPath: confPath}
+		check: checkRuleset, persistPath: persistPath, confPath: confPath, netns: ownNetns}
 }
 
-// SetConn replaces how the module reaches nftables (a network namespace
-// given by file descriptor, for tests and containers). f must apply the
-// options it is given.
-func (m *Module) SetConn(f func(opts ...nftables.ConnOption) (*nftables.Conn, error)) { m.conn = f }
+// InNetns makes the module work in the network namespace open as fd (for
+// tests and containers): its table, the tables beside it, and the sshd
+// whose ports it keeps open.
+func (m *Module) InNetns(fd int) {
+	m.conn = func(opts ...nftables.ConnOption) (*nftables.Conn, error) {
+		return nftables.New(append(opts, nftables.WithNetNSFd(fd))...)
+	}
+	m.netns = func() (string, error) {
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			return "", fmt.Errorf("network namespace: %w", err)
+		}
+		return fmt.Sprintf("net:[%d]", st.Ino), nil
+	}
+}
+
+// ownNetns is the network namespace harden runs in.
+func ownNetns() (string, error) { return os.Readlink("/proc/self/ns/net") }
 
 // Name is the address prefix.
 func (m *Module) Name() string { return "firewall" }
@@ -133,15 +156,18 @@ func (m *Module) Config() Config { return m.cfg }
 func (m *Module) Desired() *Table { return Build(m.cfg) }
 
 // desired is the table the profile asks for with the entries of
-// deny_sources_file as st holds them.
+// deny_sources_file as st holds them, and the ports sshd listens on that
+// it does not leave in this run.
 func (m *Module) desired(st *State) (*Table, error) {
-	if m.cfg.DenySourcesFile == "" {
-		return Build(m.cfg), nil
+	cfg := m.cfg
+	if cfg.DenySourcesFile != "" {
+		if st.DenyFile == nil || st.DenyFile.Path != cfg.DenySourcesFile {
+			return nil, fmt.Errorf("firewall: plan: %s was not read", cfg.DenySourcesFile)
+		}
+		cfg = withDenyFile(cfg, st.DenyFile)
 	}
-	if st.DenyFile == nil || st.DenyFile.Path != m.cfg.DenySourcesFile {
-		return nil, fmt.Errorf("firewall: plan: %s was not read", m.cfg.DenySourcesFile)
-	}
-	return Build(withDenyFile(m.cfg, st.DenyFile)), nil
+	cfg.SSHPorts = append(slices.Clip(cfg.SSHPorts), m.heldForSSHD(st.SSHDPorts)...)
+	return Build(cfg), nil
 }
 
 // Decode reads the firewall block.
@@ -188,6 +214,7 @@ func (m *Module) Link(peers module.Peers) hcl.Diagnostics {
 						"from the firewall block: it follows sshd's ports.", ports), Subject: rng("ssh_ports")})
 			}
 			m.cfg.SSHPorts = ports
+			m.sshdMoves = true
 		}
 	}
 	if peer, ok := peers.Lookup("haproxy"); ok {
@@ -250,6 +277,10 @@ type State struct {
 	SSHPort   int
 	// DenyFile is deny_sources_file as read; nil when the profile names none.
 	DenyFile *SourceFile
+	// SSHDPorts are the TCP ports sshd listens on now (its own sockets in
+	// the kernel's listen table, and ssh.socket's under socket
+	// activation); nil offline.
+	SSHDPorts []int
 }
 
 // Read gathers the live table over netlink (in the current network
@@ -276,6 +307,13 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	}
 	if st.Offline {
 		return st, nil
+	}
+	netns, err := m.netns()
+	if err != nil {
+		return nil, fmt.Errorf("firewall: %w", err)
+	}
+	if st.SSHDPorts, err = liveSSHDPorts(ctx, h, netns); err != nil {
+		return nil, err
 	}
 	c, err := m.conn()
 	if err != nil {

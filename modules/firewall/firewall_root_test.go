@@ -78,7 +78,7 @@ func TestRootApplyReachabilityPersistUndo(t *testing.T) {
 	// A table from an earlier run (SSH on 2200 only), to be replaced and
 	// later restored by undo; and a foreign table that must stay.
 	m := New()
-	m.SetConn(a.conn)
+	m.InNetns(a.fd)
 	old := Build(Config{Family: "inet", Name: "harden", SSHPorts: []int{2200}})
 	if err := m.load(old); err != nil {
 		t.Fatal(err)
@@ -233,7 +233,7 @@ func TestRootUndoRemovesNewTable(t *testing.T) {
 	ctx := context.Background()
 	a := newNetns(t, "a")
 	m := New()
-	m.SetConn(a.conn)
+	m.InNetns(a.fd)
 	moduletest.MustDecode(t, m, `firewall {}`)
 	h, j, _ := liveHost(t, m, "")
 	p, st := planOf(t, m, h)
@@ -276,7 +276,7 @@ func TestRootGoldenProfilesLoadBothWays(t *testing.T) {
 			want := goldenTable(t, src)
 			viaNetlink := newNetns(t, "g")
 			m := New()
-			m.SetConn(viaNetlink.conn)
+			m.InNetns(viaNetlink.fd)
 			if err := m.load(want); err != nil {
 				t.Fatal(err)
 			}

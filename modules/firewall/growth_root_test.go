@@ -75,7 +75,7 @@ func wantReach(t *testing.T, ns *netns, src, addr string, port int, want bool) {
 // returns the host it planned on.
 func applyProfile(t *testing.T, m *Module, ns *netns, src, sshConn string) *host.Host {
 	t.Helper()
-	m.SetConn(ns.conn)
+	m.InNetns(ns.fd)
 	moduletest.MustDecode(t, m, src)
 	if diags := m.Link(noPeers{}); diags.HasErrors() {
 		t.Fatal(diags.Error())
@@ -146,7 +146,7 @@ func TestRootTenThousandDeniedSources(t *testing.T) {
 
 	// The table before: replaced by one batch, kept whole if it fails.
 	m := New()
-	m.SetConn(a.conn)
+	m.InNetns(a.fd)
 	old := Build(defaultConfig())
 	if err := m.load(old); err != nil {
 		t.Fatal(err)
@@ -245,7 +245,7 @@ func TestRootSSHAllowSources(t *testing.T) {
 
 	// The lockout guard: a session from .3 would be shut out.
 	m := New()
-	m.SetConn(a.conn)
+	m.InNetns(a.fd)
 	moduletest.MustDecode(t, m, src)
 	h, _, _ := liveHost(t, m, hostOf(addr, 3)+" 50000 "+addr+" 22")
 	st, err := m.Read(context.Background(), h)

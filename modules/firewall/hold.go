@@ -17,3 +17,5 @@ func (m *Module) HoldSSHPorts(ports []int) {
 }
 
 var _ module.SSHPortHolder = (*Module)(nil)
+
+var _ module.RunScoped = (*Module)(nil)

@@ -72,6 +72,9 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	if st.DenyFile != nil {
 		p.Notes = append(p.Notes, denyFileNotes(desired, st.DenyFile)...)
 	}
+	if held := m.heldForSSHD(st.SSHDPorts); len(held) > 0 {
+		p.Notes = append(p.Notes, m.heldNote(held))
+	}
 	file := []byte(renderFile(desired))
 	if !st.FileExists || string(st.File) != string(file) {
 		p.Changes = append(p.Changes, fileChangeOf(m.persistPath, st.File, st.FileExists, file, 0o644))

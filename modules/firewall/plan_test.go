@@ -18,9 +18,20 @@ import (
 
 func decoded(t *testing.T, src string) *Module {
 	t.Helper()
+	return decodedWith(t, src, nil)
+}
+
+// decodedWith links the firewall to an sshd block listening on sshdPorts
+// (none when nil).
+func decodedWith(t *testing.T, src string, sshdPorts []int) *Module {
+	t.Helper()
 	m := New()
 	moduletest.MustDecode(t, m, src)
-	if diags := m.Link(peers{}); diags.HasErrors() {
+	ps := peers{}
+	if sshdPorts != nil {
+		ps["sshd"] = fakeSSHD{ports: sshdPorts}
+	}
+	if diags := m.Link(ps); diags.HasErrors() {
 		t.Fatal(diags.Error())
 	}
 	m.conn = func(...nftables.ConnOption) (*nftables.Conn, error) {

@@ -36,9 +36,24 @@ func ListeningTCP(read func(path string) ([]byte, error)) (map[int]bool, error) 
 	return ports, nil
 }
 
-// parseListening adds the ports of LISTEN rows, whose local address is
-// "ADDR:PORT" in hex: "  0: 00000000:08AE 00000000:0000 0A ...".
+// parseListening adds the ports of LISTEN rows.
 func parseListening(table []byte, ports map[int]bool) {
+	for _, l := range listenRows(table) {
+		ports[l.port] = true
+	}
+}
+
+// listenRow is one LISTEN row: its local port and its socket's inode.
+type listenRow struct {
+	port  int
+	inode string
+}
+
+// listenRows reads the LISTEN rows of a table, whose local address is
+// "ADDR:PORT" in hex and whose tenth field is the socket's inode:
+// "  0: 00000000:08AE 00000000:0000 0A ... 0 0 163862 1 ...".
+func listenRows(table []byte) []listenRow {
+	var out []listenRow
 	sc := bufio.NewScanner(bytes.NewReader(table))
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
@@ -49,8 +64,15 @@ func parseListening(table []byte, ports map[int]bool) {
 		if !ok {
 			continue
 		}
-		if port, err := strconv.ParseUint(hexPort, 16, 16); err == nil {
-			ports[int(port)] = true
+		port, err := strconv.ParseUint(hexPort, 16, 16)
+		if err != nil {
+			continue
 		}
+		row := listenRow{port: int(port)}
+		if len(fields) > 9 {
+			row.inode = fields[9]
+		}
+		out = append(out, row)
 	}
+	return out
 }
