@@ -15,6 +15,18 @@ import (
 // unitDirs are where unit files live, in systemd's precedence order.
 var unitDirs = []string{"/etc/systemd/system", "/lib/systemd/system", "/usr/lib/systemd/system"}
 
+// UnitFile is the file that defines a unit under the root, the first in
+// systemd's precedence order; "" when no unit directory holds one (its
+// package is not installed).
+func (h *Host) UnitFile(name string) string {
+	for _, dir := range unitDirs {
+		if p := filepath.Join(dir, name); h.Exists(p) {
+			return p
+		}
+	}
+	return ""
+}
+
 // offlineSystemd is systemd for a system under -root: enabling a unit makes
 // the symlinks systemctl would make; jobs and reloads are skipped (nothing
 // runs there) and logged as skipped.
