@@ -203,7 +203,8 @@ func (t *configTree) effectiveValues() map[string]effective {
 }
 
 // parseDump reads `sshd -T` output: one "keyword value" per line, repeated
-// for keywords with several values.
+// for keywords with several values. Keywords come back lower case, as
+// sshd printed them up to OpenSSH 10.3 (10.4 prints "KexAlgorithms").
 func parseDump(out string) map[string][]string {
 	vals := map[string][]string{}
 	for _, line := range strings.Split(out, "\n") {
@@ -211,6 +212,7 @@ func parseDump(out string) map[string][]string {
 		if k == "" {
 			continue
 		}
+		k = strings.ToLower(k)
 		vals[k] = append(vals[k], strings.TrimSpace(v))
 	}
 	return vals

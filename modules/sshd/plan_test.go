@@ -231,3 +231,22 @@ func findChange(t *testing.T, p module.Plan, addr string) module.Change {
 	t.Fatalf("no change %s in plan", addr)
 	return module.Change{}
 }
+
+// OpenSSH 10.4 and later print `sshd -T` keywords in their documented
+// case ("KexAlgorithms", "PasswordAuthentication"); testdata has the dump
+// of Debian's 10.6p1 on an empty config.
+func TestParseDumpMixedCaseKeywords(t *testing.T) {
+	dump := parseDump(readTestdata(t, "openssh/10.6p1-1_sshd_T.txt"))
+	if got := dump["passwordauthentication"]; !reflect.DeepEqual(got, []string{"yes"}) {
+		t.Errorf("passwordauthentication = %q, want [yes]", got)
+	}
+	if got := dump["kexalgorithms"]; len(got) != 1 || !strings.HasPrefix(got[0], "mlkem768x25519-sha256,") {
+		t.Errorf("kexalgorithms = %q, want 10.6's default list", got)
+	}
+	h, _ := newRoot(t, map[string]string{configPath: "PasswordAuthentication no\n"})
+	st := readState(t, New(), h)
+	st.mergeDump(dump)
+	if e := st.Effective["passwordauthentication"]; e.Values[0] != "yes" || e.Source != "sshd -T" {
+		t.Errorf("PasswordAuthentication = %+v, want sshd -T's yes", e)
+	}
+}
