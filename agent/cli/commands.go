@@ -82,6 +82,11 @@ func runApply(io IO, args []string) int {
 	}
 	ctx, cancel := signalContext()
 	defer cancel()
+	lock, ok := lockMachine(ctx, io, s, "apply", lockWait)
+	if !ok {
+		return ExitError
+	}
+	defer lock.Release()
 	var held, final []int
 	var err error
 	if !noConfirm {
@@ -221,6 +226,11 @@ func runRollback(io IO, args []string) int {
 	e, _ := s.engine(nil)
 	ctx, cancel := signalContext()
 	defer cancel()
+	lock, ok := lockMachine(ctx, io, s, "rollback", rollbackLockWait(pendingOnly))
+	if !ok {
+		return ExitError
+	}
+	defer lock.Release()
 	id := fs.Arg(0)
 	pending, err := confirm.Load(s.host)
 	if err != nil {

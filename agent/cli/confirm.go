@@ -65,6 +65,13 @@ func runConfirm(io IO, args []string) int {
 	if !ok {
 		return ExitError
 	}
+	ctx, cancel := signalContext()
+	defer cancel()
+	lock, ok := lockMachine(ctx, io, s, "confirm", lockWait)
+	if !ok {
+		return ExitError
+	}
+	defer lock.Release()
 	p, err := confirm.Load(s.host)
 	if err != nil {
 		return fail(io, err)
@@ -78,8 +85,6 @@ func runConfirm(io IO, args []string) int {
 		return fail(io, fmt.Errorf("this session came in on port %d, not on the new port %s: "+
 			"open a new session on %s and confirm there (or -force)", port, joinInts(p.FinalPorts), joinInts(p.FinalPorts)))
 	}
-	ctx, cancel := signalContext()
-	defer cancel()
 	if err := confirm.Disarm(ctx, s.host); err != nil {
 		return fail(io, err)
 	}
