@@ -53,7 +53,7 @@ func runDrift(io IO, args []string) int {
 	if err != nil {
 		rec.Error = err.Error()
 	} else {
-		rec.Drift, rec.Addresses = !p.Empty(), p.Addresses()
+		rec.Drift, rec.Addresses = p.Drifted(), p.DriftAddresses()
 	}
 	if werr := saveDrift(s.host, rec); werr != nil {
 		s.log.Warn("cannot record the drift check: " + werr.Error())

@@ -3,7 +3,11 @@
 // stored with every run as plan.json.
 package plan
 
-import "harden/modules/module"
+import (
+	"slices"
+
+	"harden/modules/module"
+)
 
 // FormatVersion is the version of the JSON schema below. It changes when a
 // field changes meaning or goes away; new fields do not change it.
@@ -66,6 +70,30 @@ func (p *Plan) Addresses() []string {
 	for _, m := range p.Modules {
 		for _, c := range m.Changes {
 			out = append(out, c.Address)
+		}
+	}
+	return out
+}
+
+// Risks lists every module's risks, in order: drift that apply cannot fix.
+func (p *Plan) Risks() []module.Risk {
+	var out []module.Risk
+	for _, m := range p.Modules {
+		out = append(out, m.Risks...)
+	}
+	return out
+}
+
+// Drifted reports whether the machine does not match the profile: a change
+// is due, or a risk weakens what the profile promises.
+func (p *Plan) Drifted() bool { return !p.Empty() || len(p.Risks()) > 0 }
+
+// DriftAddresses are the changes' and the risks' addresses.
+func (p *Plan) DriftAddresses() []string {
+	out := p.Addresses()
+	for _, r := range p.Risks() {
+		if !slices.Contains(out, r.Address) {
+			out = append(out, r.Address)
 		}
 	}
 	return out

@@ -34,7 +34,11 @@ func Text(w io.Writer, p *plan.Plan) error {
 	tw.notes(p)
 	if p.Empty() {
 		tw.linef("")
-		tw.linef("No changes. The machine matches the profile.")
+		if len(p.Risks()) > 0 {
+			tw.linef("No changes. The machine matches the profile, except for what only you can change (below).")
+		} else {
+			tw.linef("No changes. The machine matches the profile.")
+		}
 		tw.warnings(p)
 		return tw.err
 	}
@@ -149,6 +153,9 @@ func (tw *textWriter) warnings(p *plan.Plan) {
 		for _, w := range m.Warnings {
 			lines = append(lines, fmt.Sprintf("%s: %s", m.Name, w))
 		}
+	}
+	for _, r := range p.Risks() {
+		lines = append(lines, fmt.Sprintf("%s: %s", r.Address, r.Message))
 	}
 	if len(lines) == 0 {
 		return

@@ -19,6 +19,17 @@ type Plan struct {
 	// Notes are neutral facts worth showing (foreign nftables tables, a
 	// module planning from files only under -root).
 	Notes []string `json:"notes,omitempty"`
+	// Risks are what weakens the profile's promise on this machine but is
+	// the operator's to change, not harden's (a Match block turning root
+	// login back on for some connections). Every plan shows them and
+	// `harden drift` reports them: they are drift that apply cannot fix.
+	Risks []Risk `json:"risks,omitempty"`
+}
+
+// Risk is one such finding, addressed like a change.
+type Risk struct {
+	Address string `json:"address"`
+	Message string `json:"message"`
 }
 
 // Empty reports whether the plan changes nothing.

@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 
 	"harden/modules/module"
@@ -60,7 +61,8 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 	if !ok {
 		return module.Plan{}, fmt.Errorf("sshd: plan: unexpected state %T", state)
 	}
-	p := module.Plan{Notes: append(m.holdNote(), st.Notes...), Warnings: append([]string(nil), st.Warnings...)}
+	p := module.Plan{Notes: append(m.holdNote(), st.Notes...), Warnings: append([]string(nil), st.Warnings...),
+		Risks: slices.Clone(st.Risks)}
 	if st.Socket.Activated && st.Socket.Generator {
 		p.Notes = append(p.Notes, "ssh.socket's ports come from sshd_config's Port lines "+
 			"(sshd-socket-generator, on every daemon-reload)")

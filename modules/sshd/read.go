@@ -31,6 +31,8 @@ type State struct {
 	ServiceActive bool     `json:"service_active"`
 	Notes         []string `json:"notes,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
+	// Risks are Match blocks giving some connections weaker settings.
+	Risks []module.Risk `json:"risks,omitempty"`
 	// Guard holds the lockout guard's facts (read only when the profile
 	// turns password or root login off).
 	Guard *guardFacts `json:"guard,omitempty"`
@@ -83,6 +85,7 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	dump := parseDump(string(out))
 	st.mergeDump(dump)
 	st.readGuard(m, h, dump)
+	m.readMatchRisks(ctx, h, st)
 	return st, nil
 }
 

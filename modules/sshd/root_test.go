@@ -251,3 +251,31 @@ func TestRootLiveReadWithoutPrivsepDir(t *testing.T) {
 		t.Errorf("sshd -T printed no config:\n%.300s", out)
 	}
 }
+
+// sshd itself says which connections a Match block reaches: a Match that
+// gives root its login back is a risk for root, and for nobody else.
+func TestRootMatchBlockRisk(t *testing.T) {
+	needSSHD(t)
+	h, _ := stockRoot(t)
+	m := New()
+	main := rewriteMain("PermitRootLogin no\nMatch Address 192.0.2.0/24\n  PermitRootLogin yes\n", m.want)
+	cfg := filepath.Join(t.TempDir(), "sshd_config")
+	if err := os.WriteFile(cfg, []byte("HostKey "+h.Path("/etc/ssh/ssh_host_ed25519_key")+"\n"+main), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	conns := matchConnections(map[string]string{configPath: main})
+	var found []string
+	for _, c := range conns {
+		out, err := m.runSSHD(context.Background(), h, "-T", "-f", cfg, "-C", c.spec())
+		if err != nil {
+			t.Fatalf("sshd -T -C %s: %v", c.spec(), err)
+		}
+		for _, r := range m.weakerFor(c, parseDump(string(out)), nil) {
+			found = append(found, c.String()+": "+r.Message)
+		}
+	}
+	if len(found) != 1 || !strings.Contains(found[0], "user root from 192.0.2.0") ||
+		!strings.Contains(found[0], "PermitRootLogin yes") {
+		t.Errorf("risks = %q, want root from 192.0.2.0 only", found)
+	}
+}
