@@ -10,7 +10,7 @@ func TestMatchConnections(t *testing.T) {
 		t.Errorf("no Match block: want no sshd runs, got %v", got)
 	}
 	files := map[string]string{
-		configPath: "PermitRootLogin no\nMatch User alice,bo*,!carol Address 10.1.2.0/24\n  PasswordAuthentication yes\n",
+		configPath:                      "PermitRootLogin no\nMatch User alice,bo*,!carol Address 10.1.2.0/24\n  PasswordAuthentication yes\n",
 		"/etc/ssh/sshd_config.d/x.conf": "Match Address 192.0.2.9\n  PermitRootLogin yes\n",
 	}
 	got := matchConnections(files)
