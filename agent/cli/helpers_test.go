@@ -14,7 +14,7 @@ func writeOperator(t testing.TB, root string) {
 		"etc/passwd":                       "root:x:0:0:root:/root:/bin/bash\ndeploy:x:1000:1000::/home/deploy:/bin/bash\n",
 		"etc/group":                        "root:x:0:\nsudo:x:27:deploy\ndeploy:x:1000:\n",
 		"etc/sudoers":                      "%sudo ALL=(ALL:ALL) NOPASSWD: ALL\n",
-		"home/deploy/.ssh/authorized_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3vtest deploy@laptop\n",
+		"home/deploy/.ssh/authorized_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJw1i/HpSbwP66VcN5SirnFOLOZ/PIQikwe8UTrCRjVC deploy@laptop\n",
 	} {
 		full := filepath.Join(root, p)
 		if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {

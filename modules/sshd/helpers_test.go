@@ -58,7 +58,7 @@ func operatorFiles() map[string]string {
 		"/etc/passwd":                       fmt.Sprintf("root:x:0:0:root:/root:/bin/bash\ndeploy:x:%d:%d::/home/deploy:/bin/bash\n", uid, uid),
 		"/etc/group":                        fmt.Sprintf("root:x:0:\nsudo:x:27:deploy\ndeploy:x:%d:\n", uid),
 		"/etc/sudoers":                      "%sudo ALL=(ALL:ALL) NOPASSWD: ALL\n",
-		"/home/deploy/.ssh/authorized_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3vtest deploy@laptop\n",
+		"/home/deploy/.ssh/authorized_keys": "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJw1i/HpSbwP66VcN5SirnFOLOZ/PIQikwe8UTrCRjVC deploy@laptop\n",
 	}
 }
 
