@@ -77,6 +77,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"os/exec"
 	"slices"
 	"strconv"
 	"strings"
@@ -262,6 +263,7 @@ func (m *Module) Link(peers module.Peers) hcl.Diagnostics {
 // State is what Read found.
 type State struct {
 	Offline bool
+	Root    string // the root directory the system lives under
 	// Live is the table in the kernel; nil when absent (or offline).
 	Live *Table
 	// Foreign names the other tables ("family name"), never touched.
@@ -277,6 +279,10 @@ type State struct {
 	SSHPort   int
 	// DenyFile is deny_sources_file as read; nil when the profile names none.
 	DenyFile *SourceFile
+	// Unit is nftables.service's unit file ("" when there is none); NoNft:
+	// the live machine has no nft to check the file to persist with.
+	Unit  string
+	NoNft bool
 	// SSHDPorts are the TCP ports sshd listens on now (its own sockets in
 	// the kernel's listen table, and ssh.socket's under socket
 	// activation); nil offline.
@@ -288,7 +294,7 @@ type State struct {
 // deny_sources_file's entries (a bad or missing file is an error here, so
 // plan and apply stop before changing anything).
 func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
-	st := &State{Offline: h.Offline()}
+	st := &State{Offline: h.Offline(), Root: h.Root()}
 	st.SSHSource, st.SSHPort = sshSession(h.Getenv("SSH_CONNECTION"))
 	var err error
 	if path := m.cfg.DenySourcesFile; path != "" {
@@ -305,8 +311,12 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	if st.Enabled, err = h.Systemd().IsEnabled(ctx, serviceName); err != nil {
 		return nil, fmt.Errorf("firewall: is %s enabled: %w", serviceName, err)
 	}
+	st.Unit = h.UnitFile(serviceName)
 	if st.Offline {
 		return st, nil
+	}
+	if _, err := exec.LookPath("nft"); err != nil {
+		st.NoNft = true
 	}
 	netns, err := m.netns()
 	if err != nil {

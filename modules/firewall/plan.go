@@ -41,6 +41,9 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	if err != nil {
 		return module.Plan{}, err
 	}
+	if err := prerequisites(st); err != nil {
+		return module.Plan{}, err
+	}
 	if err := lockoutGuard(m.cfg, st.DenyFile, desired, st.SSHSource, st.SSHPort); err != nil {
 		return module.Plan{}, err
 	}
@@ -90,6 +93,28 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 			Data:    serviceChange{}})
 	}
 	return p, nil
+}
+
+// prerequisites refuses a plan that apply could not carry out. The table
+// itself is loaded over netlink; the nftables package provides the unit
+// that loads the persisted file at boot and the nft that checks the file
+// first. harden does not install the package: it is on every standard
+// Debian and Ubuntu system (priority important), and it brings its own
+// /etc/nftables.conf, which a plan made before it exists could not show.
+func prerequisites(st *State) error {
+	install := "apt-get install nftables"
+	if st.Offline {
+		install = "install it in the image (chroot " + st.Root + " apt-get install nftables)"
+	}
+	if st.Unit == "" {
+		return fmt.Errorf("firewall: %s not found (the nftables package is not installed): nothing would load "+
+			"the table at boot, and apply could not enable it: %s, then plan again", serviceName, install)
+	}
+	if st.NoNft {
+		return fmt.Errorf("firewall: nft not found: apply checks the file to persist with nft -c: %s, then "+
+			"plan again", install)
+	}
+	return nil
 }
 
 func fileChangeOf(path string, before []byte, existed bool, after []byte, mode uint32) module.Change {

@@ -42,11 +42,13 @@ func decodedWith(t *testing.T, src string, sshdPorts []int) *Module {
 }
 
 // converged is the state after a successful apply of m's profile.
-func converged(m *Module) *State {
-	d := m.Desired()
+func converged(m *Module) *State { return convergedTo(m, m.Desired()) }
+
+// convergedTo is the state after an apply that loaded and persisted d.
+func convergedTo(m *Module, d *Table) *State {
 	conf, _ := confWithInclude(nil, false, m.persistPath)
 	return &State{Live: d, File: []byte(renderFile(d)), FileExists: true,
-		Conf: []byte(conf), ConfExists: true, Enabled: true}
+		Conf: []byte(conf), ConfExists: true, Enabled: true, Unit: "/lib/systemd/system/" + serviceName}
 }
 
 func addresses(p module.Plan) []string {
@@ -59,7 +61,7 @@ func addresses(p module.Plan) []string {
 
 func TestPlanFreshHost(t *testing.T) {
 	m := decoded(t, "firewall {}")
-	p, err := m.Plan(&State{Foreign: []string{"inet filter", "ip nat"}})
+	p, err := m.Plan(&State{Foreign: []string{"inet filter", "ip nat"}, Unit: "/lib/systemd/system/" + serviceName})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -173,6 +175,7 @@ func TestConfWithInclude(t *testing.T) {
 func TestOfflinePlanApplyReplan(t *testing.T) {
 	ctx := context.Background()
 	h, sd := hosttest.New(t)
+	writeUnit(t, h)
 	if err := os.MkdirAll(h.Path("/etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -240,6 +243,7 @@ func TestOfflinePlanApplyReplan(t *testing.T) {
 
 func TestApplyRefusesABadRuleset(t *testing.T) {
 	h, sd := hosttest.New(t)
+	writeUnit(t, h)
 	m := decoded(t, "firewall {}")
 	m.check = func(context.Context, *host.Host, []byte) error { return errors.New("nft: syntax error") }
 	st, err := m.Read(context.Background(), h)

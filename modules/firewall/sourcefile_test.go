@@ -118,6 +118,7 @@ func TestDecodeDenySourcesFile(t *testing.T) {
 func fileHost(t *testing.T, content string) (*host.Host, *hosttest.Systemd) {
 	t.Helper()
 	h, sd := hosttest.New(t)
+	writeUnit(t, h)
 	writeDenyList(t, h, content)
 	return h, sd
 }
@@ -215,6 +216,7 @@ func TestDenyFileReadErrors(t *testing.T) {
 	ctx := context.Background()
 	m := decoded(t, fileProfile)
 	h, _ := hosttest.New(t)
+	writeUnit(t, h)
 	_, err := m.Read(ctx, h)
 	want := "firewall: deny_sources_file: /etc/harden/deny-sources.list does not exist (the firewall block's " +
 		"deny_sources_file names it): create it, one address or CIDR prefix a line, or remove deny_sources_file"
@@ -240,9 +242,9 @@ func fileConverged(t testing.TB, m *Module, f *SourceFile) *State {
 	if err != nil {
 		t.Fatal(err)
 	}
-	conf, _ := confWithInclude(nil, false, m.persistPath)
-	return &State{Live: d, File: []byte(renderFile(d)), FileExists: true,
-		Conf: []byte(conf), ConfExists: true, Enabled: true, DenyFile: f}
+	st := convergedTo(m, d)
+	st.DenyFile = f
+	return st
 }
 
 func mustParseFile(t testing.TB, content string) *SourceFile {
