@@ -1,23 +1,34 @@
 // Package lockout decides whether an sshd configuration would lock the
 // operator out: after password (or root) login is turned off, at least one
 // user that sshd will let in must have a key sshd accepts, in an
-// authorized_keys file sshd will trust, and be able to become root.
+// authorized_keys file sshd will trust, that gives a shell, and be able to
+// become root (to run `sudo harden confirm`, or to repair anything).
 //
-// Check is pure: Facts are read from the machine by Read, the Policy comes
-// from the resulting sshd configuration.
+// Check and Admitted are pure: Facts are read from the machine by Read,
+// the Policy comes from the resulting sshd configuration.
 package lockout
 
 import (
 	"fmt"
 	"io/fs"
+	"net/netip"
 	"slices"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Facts are what the machine says about its would-be operators.
 type Facts struct {
-	Users []User
+	Users []User `json:"users"`
+	// Client is the operator's address (SSH_CONNECTION's client); invalid
+	// when unknown (a console, an offline image).
+	Client netip.Addr `json:"client,omitzero"`
+	// Now is when the facts were read: keys whose expiry-time is before it
+	// no longer log in.
+	Now time.Time `json:"now"`
+	// SudoMissing: no /etc/sudoers, so sudo is not installed.
+	SudoMissing bool `json:"sudo_missing,omitempty"`
 }
 
 // User is one account that could log in.
@@ -40,8 +51,8 @@ type User struct {
 // checks (the file, ~/.ssh, the home directory).
 type KeyFile struct {
 	Path string
-	// KeyTypes are the key types of the file's valid key lines.
-	KeyTypes []string
+	// Keys are the file's lines that are not blank or comments.
+	Keys []Key
 	// Modes and owners of the file and its parent directories, file first.
 	Modes  []fs.FileMode
 	Owners []int
@@ -51,95 +62,189 @@ type KeyFile struct {
 type Policy struct {
 	PasswordLogin   bool   // PasswordAuthentication or KbdInteractive on
 	PermitRootLogin string // yes, no, prohibit-password, forced-commands-only
-	AllowUsers      []string
-	AllowGroups     []string
-	DenyUsers       []string
-	DenyGroups      []string
-	// PubkeyAcceptedAlgorithms as sshd -T prints them.
+	// PubkeyOff: PubkeyAuthentication no, so no key logs in at all.
+	PubkeyOff   bool
+	AllowUsers  []string
+	AllowGroups []string
+	DenyUsers   []string
+	DenyGroups  []string
+	// PubkeyAcceptedAlgorithms as sshd -T prints them; nil when unknown.
 	PubkeyAcceptedAlgorithms []string
+	// RequiredRSASize is the smallest RSA key sshd accepts; 0: sshd's
+	// default, 1024.
+	RequiredRSASize int
+}
+
+// Access is one user's way in: a key that gives a shell, and root.
+type Access struct {
+	User    string `json:"user"`
+	KeyFile string `json:"key_file"`
+	// Keys describe the file's usable keys: "ssh-ed25519", or with what
+	// limits them ("ssh-ed25519, no pty").
+	Keys []string `json:"keys"`
+	// Root is how the user becomes root: "sudo" or "root login by key".
+	Root string `json:"root"`
+}
+
+func (a Access) String() string {
+	return fmt.Sprintf("%s with %s (%s), %s", a.User, a.KeyFile, strings.Join(a.Keys, "; "), a.Root)
 }
 
 // Verdict explains the decision user by user.
 type Verdict struct {
 	OK bool
-	// Way in is the first user found who keeps access ("deploy with
-	// ~/.ssh/authorized_keys (ssh-ed25519), sudo").
+	// WayIn is the first user found who keeps access ("deploy with
+	// /home/deploy/.ssh/authorized_keys (ssh-ed25519), sudo").
 	WayIn string
-	// Problems say, per user, why that user would not get in.
+	// Admitted are all the users who keep access with a key.
+	Admitted []Access
+	// Problems say, one entry per user, every reason that user would not
+	// get in ("deploy: not in AllowUsers; no authorized_keys file").
 	Problems []string
 }
 
 // Check decides whether the policy leaves a way in for an administrator.
 // A policy that keeps password login on never locks anyone out by keys.
 func Check(f Facts, p Policy) Verdict {
-	if p.PasswordLogin {
-		return Verdict{OK: true, WayIn: "password login stays on"}
+	v := Verdict{}
+	for _, u := range operators(f) {
+		a, reasons := evaluate(u, f, p)
+		if len(reasons) > 0 {
+			v.Problems = append(v.Problems, u.Name+": "+strings.Join(reasons, "; "))
+			continue
+		}
+		v.Admitted = append(v.Admitted, a)
 	}
-	var v Verdict
-	users := slices.Clone(f.Users)
-	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
-	for _, u := range users {
-		if !interactiveShell(u.Shell) {
-			continue
-		}
-		way, problem := check(u, p)
-		if problem != "" {
-			v.Problems = append(v.Problems, u.Name+": "+problem)
-			continue
-		}
-		return Verdict{OK: true, WayIn: way}
+	switch {
+	case p.PasswordLogin:
+		v.OK, v.WayIn = true, "password login stays on"
+	case len(v.Admitted) > 0:
+		v.OK, v.WayIn = true, v.Admitted[0].String()
 	}
 	return v
 }
 
-func check(u User, p Policy) (string, string) {
-	if reason := sshdRefuses(u, p); reason != "" {
-		return "", reason
-	}
-	root := u.UID == 0
-	if !root && !u.CanSudo {
-		return "", "cannot become root (not in the sudo group or sudoers)"
-	}
-	if !root && u.SudoNeedsPassword {
-		return "", "sudo asks for a password the account does not have"
-	}
-	var keyProblems []string
-	for _, k := range u.Keys {
-		problem := keyFileProblem(u, k, p.PubkeyAcceptedAlgorithms)
-		if problem == "" {
-			how := "sudo"
-			if root {
-				how = "root login by key"
-			}
-			return fmt.Sprintf("%s with %s (%s), %s", u.Name, k.Path, strings.Join(k.KeyTypes, ", "), how), ""
+// Admitted lists the users the policy lets in with a key that gives a
+// shell and who can become root, whether or not password login stays on:
+// who a key-only sshd admits as an administrator.
+func Admitted(f Facts, p Policy) []Access { return Check(f, p).Admitted }
+
+// operators are the users with a login shell, by name.
+func operators(f Facts) []User {
+	var users []User
+	for _, u := range f.Users {
+		if interactiveShell(u.Shell) {
+			users = append(users, u)
 		}
-		keyProblems = append(keyProblems, problem)
 	}
-	if len(keyProblems) == 0 {
-		return "", "no authorized_keys file"
-	}
-	return "", strings.Join(keyProblems, "; ")
+	sort.Slice(users, func(i, j int) bool { return users[i].Name < users[j].Name })
+	return users
 }
 
-// sshdRefuses says why sshd would not let the user in at all, or "".
-func sshdRefuses(u User, p Policy) string {
+// evaluate finds the user's way in, or every reason there is none.
+func evaluate(u User, f Facts, p Policy) (Access, []string) {
+	reasons := sshdRefuses(u, f.Client, p)
+	root := "sudo"
+	if u.UID == 0 {
+		root = "root login by key"
+	} else if r := sudoProblem(u, f); r != "" {
+		reasons = append(reasons, r)
+	}
+	file, keys, keyReasons := usableKeys(u, f, p)
+	reasons = append(reasons, keyReasons...)
+	if len(reasons) > 0 {
+		return Access{}, reasons
+	}
+	return Access{User: u.Name, KeyFile: file, Keys: keys, Root: root}, nil
+}
+
+// sshdRefuses says why sshd would not let the user in at all, whatever key.
+func sshdRefuses(u User, client netip.Addr, p Policy) []string {
+	var reasons []string
+	if p.PubkeyOff {
+		reasons = append(reasons, "PubkeyAuthentication is off")
+	}
 	if u.UID == 0 && (p.PermitRootLogin == "no" || p.PermitRootLogin == "forced-commands-only") {
-		return "root login is off"
+		reasons = append(reasons, "root login is off")
 	}
-	if slices.Contains(p.DenyUsers, u.Name) || overlaps(p.DenyGroups, u.Groups) {
-		return "denied by DenyUsers/DenyGroups"
+	if slices.ContainsFunc(p.DenyUsers, func(pat string) bool { return matchUser(u.Name, client, pat) }) {
+		reasons = append(reasons, "denied by DenyUsers")
 	}
-	if len(p.AllowUsers) > 0 && !slices.Contains(p.AllowUsers, u.Name) {
-		return "not in AllowUsers"
+	if matchAny(p.DenyGroups, u.Groups) {
+		reasons = append(reasons, "denied by DenyGroups")
 	}
-	if len(p.AllowGroups) > 0 && !overlaps(p.AllowGroups, u.Groups) {
-		return "not in AllowGroups"
+	if len(p.AllowUsers) > 0 && !slices.ContainsFunc(p.AllowUsers, func(pat string) bool { return matchUser(u.Name, client, pat) }) {
+		reasons = append(reasons, "not in AllowUsers")
 	}
-	return ""
+	if len(p.AllowGroups) > 0 && !matchAny(p.AllowGroups, u.Groups) {
+		reasons = append(reasons, "not in AllowGroups")
+	}
+	return reasons
 }
 
-// keyFileProblem applies sshd's StrictModes and algorithm checks.
-func keyFileProblem(u User, k KeyFile, accepted []string) string {
+// adminGroups are the groups Debian and Ubuntu give sudo rights to in
+// their stock sudoers (sudo; admin on older Ubuntu; wheel elsewhere).
+var adminGroups = []string{"sudo", "admin", "wheel"}
+
+// sudoProblem says why a non-root user cannot become root, or "".
+func sudoProblem(u User, f Facts) string {
+	switch {
+	case f.SudoMissing:
+		return "cannot become root: sudo is not installed (no /etc/sudoers)"
+	case u.CanSudo && u.SudoNeedsPassword:
+		return "sudo asks for a password the account does not have"
+	case u.CanSudo:
+		return ""
+	}
+	for _, g := range adminGroups {
+		if slices.Contains(u.Groups, g) {
+			return fmt.Sprintf("cannot become root: in the %s group, but no sudoers rule grants %%%s", g, g)
+		}
+	}
+	return "cannot become root: not in the sudo group or sudoers"
+}
+
+// usableKeys finds the first authorized_keys file with a key that gives a
+// shell, or why none does.
+func usableKeys(u User, f Facts, p Policy) (file string, keys []string, reasons []string) {
+	for _, k := range u.Keys {
+		keys, problem := keyFileKeys(u, k, f, p)
+		if len(keys) > 0 {
+			return k.Path, keys, nil
+		}
+		reasons = append(reasons, problem)
+	}
+	if len(u.Keys) == 0 {
+		reasons = append(reasons, "no authorized_keys file")
+	}
+	return "", nil, reasons
+}
+
+// keyFileKeys describes the file's usable keys; when there is none,
+// problem says why, line by line.
+func keyFileKeys(u User, k KeyFile, f Facts, p Policy) (keys []string, problem string) {
+	if problem := strictModesProblem(u, k); problem != "" {
+		return nil, problem
+	}
+	if len(k.Keys) == 0 {
+		return nil, k.Path + " holds no key"
+	}
+	var problems []string
+	for _, key := range k.Keys {
+		if reason := key.problem(f, p); reason != "" {
+			problems = append(problems, fmt.Sprintf("line %d %s", key.Line, reason))
+			continue
+		}
+		if d := key.describe(f); !slices.Contains(keys, d) {
+			keys = append(keys, d)
+		}
+	}
+	return keys, k.Path + ": " + strings.Join(problems, "; ")
+}
+
+// strictModesProblem applies sshd's StrictModes to the file and the
+// directories above it.
+func strictModesProblem(u User, k KeyFile) string {
 	for i, mode := range k.Modes {
 		if mode&0o022 != 0 {
 			return fmt.Sprintf("%s is writable by group or others (mode %04o): sshd ignores it", k.Path, mode.Perm())
@@ -148,46 +253,10 @@ func keyFileProblem(u User, k KeyFile, accepted []string) string {
 			return fmt.Sprintf("%s (or a directory above it) is owned by uid %d: sshd ignores it", k.Path, k.Owners[i])
 		}
 	}
-	if len(k.KeyTypes) == 0 {
-		return k.Path + " holds no key"
-	}
-	for _, t := range k.KeyTypes {
-		if keyAccepted(t, accepted) {
-			return ""
-		}
-	}
-	return fmt.Sprintf("%s holds only %s keys, which the new PubkeyAcceptedAlgorithms refuse",
-		k.Path, strings.Join(k.KeyTypes, ", "))
-}
-
-// keyAccepted reports whether a key of this type can sign with one of the
-// accepted algorithms (an ssh-rsa key signs with rsa-sha2-256/512).
-func keyAccepted(keyType string, accepted []string) bool {
-	if len(accepted) == 0 {
-		return true // unknown: sshd's defaults accept every current key type
-	}
-	algs := []string{keyType}
-	if keyType == "ssh-rsa" {
-		algs = append(algs, "rsa-sha2-256", "rsa-sha2-512")
-	}
-	for _, a := range algs {
-		if slices.Contains(accepted, a) {
-			return true
-		}
-	}
-	return false
+	return ""
 }
 
 func interactiveShell(shell string) bool {
 	return shell != "" && !strings.HasSuffix(shell, "/nologin") && !strings.HasSuffix(shell, "/false") &&
 		shell != "/bin/sync"
-}
-
-func overlaps(a, b []string) bool {
-	for _, x := range a {
-		if slices.Contains(b, x) {
-			return true
-		}
-	}
-	return false
 }

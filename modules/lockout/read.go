@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"bytes"
 	"io/fs"
+	"net/netip"
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	"harden/modules/host"
 	"harden/modules/internal/accounts"
@@ -15,7 +17,9 @@ import (
 // Read gathers the facts for every account with a login shell: groups,
 // sudo rights, and the authorized_keys files sshd would consult
 // (authorizedKeysFiles as sshd -T prints AuthorizedKeysFile; %h, %u and
-// relative paths are expanded the way sshd does).
+// relative paths are expanded the way sshd does). On the live machine it
+// also notes the operator's address from SSH_CONNECTION; an offline root
+// is an image whoever logs into it later, so there it stays unknown.
 func Read(h *host.Host, authorizedKeysFiles []string) (Facts, error) {
 	db, err := accounts.Read(h.ReadFile)
 	if err != nil {
@@ -25,8 +29,11 @@ func Read(h *host.Host, authorizedKeysFiles []string) (Facts, error) {
 	if err != nil {
 		return Facts{}, err
 	}
-	rules := readSudoers(h)
-	var f Facts
+	rules, sudoers := readSudoers(h)
+	f := Facts{Now: time.Now(), SudoMissing: !sudoers}
+	if !h.Offline() {
+		f.Client = sessionClient(h.Getenv("SSH_CONNECTION"))
+	}
 	for _, acct := range db.Users {
 		if !interactiveShell(acct.Shell) {
 			continue
@@ -44,6 +51,17 @@ func Read(h *host.Host, authorizedKeysFiles []string) (Facts, error) {
 		f.Users = append(f.Users, u)
 	}
 	return f, nil
+}
+
+// sessionClient is the client address of SSH_CONNECTION ("client_ip
+// client_port server_ip server_port"); invalid when there is none.
+func sessionClient(conn string) netip.Addr {
+	f := strings.Fields(conn)
+	if len(f) != 4 {
+		return netip.Addr{}
+	}
+	addr, _ := netip.ParseAddr(f[0])
+	return addr.Unmap().WithZone("")
 }
 
 // groupsOf lists a user's primary group and the groups that name it as a
@@ -91,7 +109,7 @@ func readKeyFile(h *host.Host, u User, file string) (KeyFile, bool) {
 	if err != nil {
 		return KeyFile{}, false
 	}
-	k := KeyFile{Path: file, KeyTypes: keyTypes(data)}
+	k := KeyFile{Path: file, Keys: parseKeys(data, time.Local)}
 	for p := file; ; p = path.Dir(p) {
 		meta, err := h.Meta(p)
 		if err != nil {
@@ -104,106 +122,4 @@ func readKeyFile(h *host.Host, u User, file string) (KeyFile, bool) {
 		}
 	}
 	return k, true
-}
-
-var knownKeyTypes = []string{
-	"ssh-ed25519", "ssh-rsa", "ssh-dss", "ecdsa-sha2-nistp256", "ecdsa-sha2-nistp384", "ecdsa-sha2-nistp521",
-	"sk-ssh-ed25519@openssh.com", "sk-ecdsa-sha2-nistp256@openssh.com",
-}
-
-// keyTypes lists the distinct key types of an authorized_keys file. A line
-// may start with options (`from="..." ssh-ed25519 AAAA...`): the type is
-// the first known key type token.
-func keyTypes(data []byte) []string {
-	var types []string
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		for _, tok := range strings.Fields(line) {
-			base := strings.Replace(tok, "-cert-v01@openssh.com", "", 1)
-			if slices.Contains(knownKeyTypes, base) || slices.Contains(knownKeyTypes, base+"@openssh.com") {
-				if !slices.Contains(types, tok) {
-					types = append(types, tok)
-				}
-				break
-			}
-		}
-	}
-	return types
-}
-
-// sudoRule is one "who host=(runas) [NOPASSWD:] cmds" line.
-type sudoRule struct {
-	who      string // user name, or "%group"
-	nopasswd bool
-}
-
-type sudoRules []sudoRule
-
-// allows reports whether a rule lets the user become root, and whether the
-// best such rule needs the user's password.
-func (rs sudoRules) allows(u User) (can, needsPassword bool) {
-	for _, r := range rs {
-		match := r.who == u.Name || (strings.HasPrefix(r.who, "%") && slices.Contains(u.Groups, r.who[1:]))
-		if !match {
-			continue
-		}
-		if r.nopasswd {
-			return true, false
-		}
-		can, needsPassword = true, true
-	}
-	return can, needsPassword
-}
-
-// readSudoers reads /etc/sudoers and the files of /etc/sudoers.d (what
-// Debian's @includedir reads: no dots, no trailing ~). Aliases and
-// Defaults are ignored: the guard errs on the side of refusing.
-func readSudoers(h *host.Host) sudoRules {
-	files := []string{"/etc/sudoers"}
-	if more, err := h.Glob("/etc/sudoers.d/*"); err == nil {
-		for _, f := range more {
-			base := path.Base(f)
-			if !strings.Contains(base, ".") && !strings.HasSuffix(base, "~") {
-				files = append(files, f)
-			}
-		}
-	}
-	var rules sudoRules
-	for _, f := range files {
-		data, err := h.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		rules = append(rules, parseSudoers(data)...)
-	}
-	return rules
-}
-
-func parseSudoers(data []byte) sudoRules {
-	var rules sudoRules
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") || strings.HasPrefix(line, "@") ||
-			strings.HasPrefix(line, "Defaults") || strings.Contains(line, "_Alias") {
-			continue
-		}
-		who, rest, ok := strings.Cut(line, " ")
-		if !ok || !strings.Contains(rest, "=") {
-			continue
-		}
-		runAs := "(root)"
-		if i := strings.Index(rest, "=("); i >= 0 {
-			runAs = rest[i+1:]
-		}
-		if !strings.HasPrefix(runAs, "(ALL") && !strings.HasPrefix(runAs, "(root") {
-			continue
-		}
-		rules = append(rules, sudoRule{who: who, nopasswd: strings.Contains(rest, "NOPASSWD:")})
-	}
-	return rules
 }

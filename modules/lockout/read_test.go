@@ -42,7 +42,7 @@ func TestReadFacts(t *testing.T) {
 	write(t, root, "/etc/sudoers.d/alice", "alice ALL=(ALL) NOPASSWD: ALL\n", 0o440)
 	write(t, root, "/etc/sudoers.d/README.disabled", "deploy ALL=(ALL) NOPASSWD: ALL\n", 0o440)
 	write(t, root, "/home/deploy/.ssh/authorized_keys",
-		"# comment\nfrom=\"10.0.0.1\",no-pty ssh-ed25519 AAAAC3Nz deploy@laptop\nssh-rsa AAAAB3 x\n", 0o600)
+		"# comment\nfrom=\"10.0.0.1\",no-pty "+edKey(2)+"\n"+rsaKey(2048)+"\n", 0o600)
 	_ = os.Chmod(filepath.Join(root, "/home/deploy/.ssh"), 0o700)
 	write(t, root, "/home/alice/.ssh/authorized_keys", "", 0o644)
 	if os.Getuid() == 0 {
@@ -69,8 +69,14 @@ func TestReadFacts(t *testing.T) {
 	if !d.CanSudo || !d.SudoNeedsPassword {
 		t.Errorf("deploy: sudo %v, needs a password it lacks %v; want true, true", d.CanSudo, d.SudoNeedsPassword)
 	}
-	if len(d.Keys) != 1 || strings.Join(d.Keys[0].KeyTypes, ",") != "ssh-ed25519,ssh-rsa" {
+	if len(d.Keys) != 1 || len(d.Keys[0].Keys) != 2 {
 		t.Fatalf("deploy keys = %+v", d.Keys)
+	}
+	wantKeys := []Key{{Line: 2, Type: "ssh-ed25519", From: "10.0.0.1", NoPTY: true}, {Line: 3, Type: "ssh-rsa", Bits: 2048}}
+	for i, k := range d.Keys[0].Keys {
+		if k != wantKeys[i] {
+			t.Errorf("deploy key %d = %+v, want %+v", i, k, wantKeys[i])
+		}
 	}
 	if len(d.Keys[0].Modes) != 3 || d.Keys[0].Modes[0].Perm() != 0o600 || d.Keys[0].Modes[1].Perm() != 0o700 {
 		t.Errorf("deploy key modes = %v (file, .ssh, home)", d.Keys[0].Modes)

@@ -2,6 +2,8 @@ package sshd
 
 import (
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 
 	"harden/modules/host"
@@ -33,7 +35,8 @@ func readGuard(h *host.Host, dump map[string][]string) guardFacts {
 		files = strings.Fields(strings.Join(v, " "))
 	}
 	g := guardFacts{Unmanaged: map[string][]string{}}
-	for _, k := range []string{"denyusers", "denygroups", "pubkeyacceptedalgorithms", "allowusers", "allowgroups"} {
+	for _, k := range []string{"denyusers", "denygroups", "pubkeyacceptedalgorithms", "allowusers", "allowgroups",
+		"pubkeyauthentication", "requiredrsasize"} {
 		if v, ok := dump[k]; ok {
 			g.Unmanaged[k] = strings.Fields(strings.Join(v, " "))
 		}
@@ -63,9 +66,15 @@ func (m *Module) policy(g guardFacts) lockout.Policy {
 	if v := final("permitrootlogin"); len(v) == 1 {
 		root = v[0]
 	}
+	rsaSize := 0 // sshd's default
+	if v := final("requiredrsasize"); len(v) == 1 {
+		rsaSize, _ = strconv.Atoi(v[0])
+	}
 	return lockout.Policy{
 		PasswordLogin:            !m.DisablesPasswordLogin(),
 		PermitRootLogin:          root,
+		PubkeyOff:                slices.Equal(final("pubkeyauthentication"), []string{"no"}),
+		RequiredRSASize:          rsaSize,
 		AllowUsers:               final("allowusers"),
 		AllowGroups:              final("allowgroups"),
 		DenyUsers:                final("denyusers"),
@@ -74,31 +83,42 @@ func (m *Module) policy(g guardFacts) lockout.Policy {
 	}
 }
 
+// lockoutFix says how to keep a way in.
+const lockoutFix = "put your public key in ~USER/.ssh/authorized_keys (mode 600, ~/.ssh 700; without a " +
+	"command= or from= that shuts you out) of a user in the sudo group that the profile's allow_users/" +
+	"allow_groups admit, then plan again"
+
 // checkLockout refuses a plan after which nobody can log in with a key and
-// become root, unless the profile explicitly accepts the risk.
+// become root, unless the profile explicitly accepts the risk. The reasons
+// come one line per user, every reason of that user on its line.
 func (m *Module) checkLockout(g guardFacts) (warning string, err error) {
 	if g.Err != "" {
-		err = fmt.Errorf("sshd: lockout guard: cannot read the accounts to check that someone can still log in: %s", g.Err)
-		return m.overrideLockout(err)
+		return m.lockoutVerdict("cannot read the accounts to check that someone can still log in: "+g.Err, "")
 	}
 	v := lockout.Check(g.Facts, m.policy(g))
 	if v.OK {
 		return "", nil
 	}
-	problems := "no user with a login shell"
+	problems := []string{"no user with a login shell"}
 	if len(v.Problems) > 0 {
-		problems = strings.Join(v.Problems, "; ")
+		problems = v.Problems
 	}
-	err = fmt.Errorf("sshd: lockout guard: after this change nobody could log in with a key and become root (%s). "+
-		"Fix: put your public key in ~USER/.ssh/authorized_keys (mode 600, ~/.ssh 700) of a user in the sudo group "+
-		"that the profile's allow_users/allow_groups admit, then plan again; or set allow_lockout = true in the "+
-		"sshd block to take the risk", problems)
-	return m.overrideLockout(err)
+	return m.lockoutVerdict("after this change nobody could log in with a key and become root:\n    "+
+		strings.Join(problems, "\n    "), lockoutFix)
 }
 
-func (m *Module) overrideLockout(err error) (string, error) {
+// lockoutVerdict refuses the plan, or with allow_lockout = true lets it
+// through with a warning that says the guard was overridden.
+func (m *Module) lockoutVerdict(reason, fix string) (string, error) {
 	if m.allowLockout {
-		return "allow_lockout = true: " + strings.TrimPrefix(err.Error(), "sshd: "), nil
+		if fix != "" {
+			reason += "\nTo keep a way in: " + fix + "."
+		}
+		return "allow_lockout = true overrides the lockout guard: " + reason, nil
 	}
-	return "", err
+	if fix != "" {
+		return "", fmt.Errorf("sshd: lockout guard: %s\nFix: %s; or set allow_lockout = true in the sshd block "+
+			"to take the risk", reason, fix)
+	}
+	return "", fmt.Errorf("sshd: lockout guard: %s; set allow_lockout = true in the sshd block to take the risk", reason)
 }
