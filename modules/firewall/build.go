@@ -29,6 +29,7 @@ var (
 	// echoLimit keeps ping useful for monitoring without making the host
 	// an amplifier.
 	echoLimit = Limit{Rate: 5, Unit: time.Second, Burst: 10}
+	linkLocal = netip.MustParsePrefix("fe80::/10")
 )
 
 func rule(stmts ...Stmt) Rule { return Rule{Stmts: stmts} }
@@ -55,6 +56,13 @@ func Build(cfg Config) *Table {
 		in.Rules = append(in.Rules, rule(ICMPType{V6: true, Type: nd}, accept))
 	}
 	in.Rules = append(in.Rules,
+		// Multicast listener queries: a switch that snoops MLD stops
+		// sending neighbour solicitations to a host that never answers.
+		rule(ICMPType{V6: true, Type: 130}, accept),
+		// DHCPv6 replies, as ufw and firewalld accept them: the request
+		// went to a multicast address, so the reply is no established
+		// connection, and a host that misses it loses its address.
+		rule(Saddr{Prefix: linkLocal}, SportDport{Proto: protoUDP, Sport: 547, Dport: 546}, accept),
 		rule(CtState{Mask: 1}, drop), // invalid
 		rule(ICMPType{Type: 8}, echoLimit, accept),
 		rule(ICMPType{V6: true, Type: 128}, echoLimit, accept),
@@ -250,6 +258,8 @@ func (t *Table) verdictFor(r Rule, src netip.Addr, port uint16) (Verdict, bool) 
 			match = s.Mask&8 != 0 // new
 		case Dport:
 			match = s.Proto == protoTCP && s.Port == port
+		case SportDport:
+			match = false // no SSH client connects from a fixed port
 		case DportSet:
 			_, match = slices.BinarySearch(s.Ports, port)
 			match = match && s.Proto == protoTCP

@@ -4,6 +4,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"net"
+	"net/netip"
 	"slices"
 
 	"github.com/google/nftables"
@@ -81,17 +83,7 @@ func compileStmt(s Stmt, refs *setRefs) ([]expr.Any, error) {
 			&expr.Cmp{Op: op, Register: 1, Data: native32(loopbackIndex)},
 		}, nil
 	case Saddr:
-		bits := s.Prefix.Bits()
-		if bits%8 != 0 || bits == 0 {
-			return nil, fmt.Errorf("source prefix %s: only whole-byte prefixes are modelled", s.Prefix)
-		}
-		addr := s.Prefix.Addr().AsSlice()
-		out := nfproto(s.Prefix.Addr().Is6())
-		return append(out,
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader,
-				Offset: saddrOffset(s.Prefix.Addr().Is6()), Len: uint32(bits / 8)},
-			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr[:bits/8]},
-		), nil
+		return compileSaddr(s.Prefix)
 	case SaddrIn:
 		size := uint32(4)
 		if s.V6 {
@@ -135,6 +127,14 @@ func compileStmt(s Stmt, refs *setRefs) ([]expr.Any, error) {
 			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{s.Proto}},
 			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 			&expr.Lookup{SourceRegister: 1, SetName: name, SetID: id},
+		}, nil
+	case SportDport:
+		return []expr.Any{
+			&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{s.Proto}},
+			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 0, Len: 4},
+			&expr.Cmp{Op: expr.CmpOpEq, Register: 1,
+				Data: binary.BigEndian.AppendUint16(binary.BigEndian.AppendUint16(nil, s.Sport), s.Dport)},
 		}, nil
 	case Limit:
 		return []expr.Any{limitExpr(s)}, nil
@@ -192,6 +192,29 @@ func compileRule(r Rule, refs *setRefs) ([]expr.Any, error) {
 		out = append(out, e...)
 	}
 	return out, nil
+}
+
+// compileSaddr matches the source address against a prefix as nft does:
+// a whole-byte prefix compares its leading bytes; any other loads the
+// whole address and masks it.
+func compileSaddr(p netip.Prefix) ([]expr.Any, error) {
+	bits, v6 := p.Bits(), p.Addr().Is6()
+	if bits == 0 {
+		return nil, fmt.Errorf("source prefix %s matches every address", p)
+	}
+	addr := p.Masked().Addr().AsSlice()
+	head := &expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOffset(v6),
+		Len: uint32(len(addr))}
+	if bits%8 == 0 {
+		head.Len = uint32(bits / 8)
+		return append(nfproto(v6), head, &expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr[:bits/8]}), nil
+	}
+	mask := net.CIDRMask(bits, len(addr)*8)
+	return append(nfproto(v6), head,
+		&expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: uint32(len(addr)), Mask: mask,
+			Xor: make([]byte, len(addr))},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr},
+	), nil
 }
 
 func limitExpr(s Limit) *expr.Limit {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"fmt"
+	"net"
 	"net/netip"
 	"reflect"
 	"slices"
@@ -97,6 +98,11 @@ func candidates(exprs []expr.Any, sets readSets) []Stmt {
 				if addr, ok := prefixFrom(cmpData(3), v6); ok {
 					out = append(out, Saddr{Prefix: addr})
 				}
+				if b, ok := at(3).(*expr.Bitwise); ok {
+					if addr, ok := maskedPrefix(cmpData(4), b.Mask); ok {
+						out = append(out, Saddr{Prefix: addr})
+					}
+				}
 			}
 			if t := cmpData(5); len(t) == 1 {
 				out = append(out, ICMPType{V6: v6, Type: t[0]})
@@ -104,6 +110,10 @@ func candidates(exprs []expr.Any, sets readSets) []Stmt {
 		case expr.MetaKeyL4PROTO:
 			if p, port := cmpData(1), cmpData(3); len(p) == 1 && len(port) == 2 {
 				out = append(out, Dport{Proto: p[0], Port: binary.BigEndian.Uint16(port)})
+			}
+			if p, ports := cmpData(1), cmpData(3); len(p) == 1 && len(ports) == 4 {
+				out = append(out, SportDport{Proto: p[0], Sport: binary.BigEndian.Uint16(ports),
+					Dport: binary.BigEndian.Uint16(ports[2:])})
 			}
 			if l, ok := at(3).(*expr.Lookup); ok {
 				if p, s := cmpData(1), sets[l.SetName]; len(p) == 1 && s.anonymous && s.ports != nil {
@@ -160,6 +170,17 @@ func prefixFrom(b []byte, v6 bool) (netip.Prefix, bool) {
 	copy(full, b)
 	addr, _ := netip.AddrFromSlice(full)
 	return netip.PrefixFrom(addr, len(b)*8), true
+}
+
+// maskedPrefix reads a prefix from a whole address and the mask it was
+// compared under; false unless the mask is a prefix mask.
+func maskedPrefix(addrBytes, mask []byte) (netip.Prefix, bool) {
+	addr, ok := netip.AddrFromSlice(addrBytes)
+	ones, bits := net.IPMask(mask).Size()
+	if !ok || bits != addr.BitLen() || ones == 0 {
+		return netip.Prefix{}, false
+	}
+	return netip.PrefixFrom(addr, ones), true
 }
 
 // sameExprs compares expressions as the kernel sees them.

@@ -87,6 +87,13 @@ type Dport struct {
 	Port  uint16
 }
 
+// SportDport matches a TCP or UDP source and destination port together
+// (nft merges the two into one load): DHCPv6 replies, 547 to 546.
+type SportDport struct {
+	Proto        uint8
+	Sport, Dport uint16
+}
+
 // Limit is a token-bucket rate limit in packets. Over inverts it: the
 // statement matches while the rate is exceeded.
 type Limit struct {
@@ -208,6 +215,10 @@ func (s ICMPType) String() string {
 
 func (s Dport) String() string {
 	return fmt.Sprintf("%s dport %d", protoName(s.Proto), s.Port)
+}
+
+func (s SportDport) String() string {
+	return fmt.Sprintf("%s sport %d %s dport %d", protoName(s.Proto), s.Sport, protoName(s.Proto), s.Dport)
 }
 
 func protoName(p uint8) string {

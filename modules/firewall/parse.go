@@ -284,12 +284,15 @@ func (p *ruleParser) stmt() (Stmt, error) {
 		}
 		return ICMPType{V6: kw == "icmpv6", Type: uint8(n)}, nil
 	case "tcp", "udp":
-		if err := p.expect("dport"); err != nil {
-			return nil, err
-		}
 		proto := uint8(protoTCP)
 		if kw == "udp" {
 			proto = protoUDP
+		}
+		if p.peek() == "sport" {
+			return p.sportDport(kw, proto)
+		}
+		if err := p.expect("dport"); err != nil {
+			return nil, err
 		}
 		if p.peek() == "{" {
 			return p.portSet(proto)
@@ -349,6 +352,22 @@ func (p *ruleParser) stmt() (Stmt, error) {
 	default:
 		return nil, fmt.Errorf("statement %q not modelled", kw)
 	}
+}
+
+// sportDport parses "sport N PROTO dport M" after "tcp" or "udp".
+func (p *ruleParser) sportDport(kw string, proto uint8) (Stmt, error) {
+	p.take()
+	sport, err := p.number(16)
+	if err != nil {
+		return nil, err
+	}
+	for _, want := range []string{kw, "dport"} {
+		if err := p.expect(want); err != nil {
+			return nil, err
+		}
+	}
+	dport, err := p.number(16)
+	return SportDport{Proto: proto, Sport: uint16(sport), Dport: uint16(dport)}, err
 }
 
 // limit parses what follows "limit".
