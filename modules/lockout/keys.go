@@ -57,10 +57,7 @@ func parseKey(n int, line string, loc *time.Location) Key {
 	// One line at a time: ParseAuthorizedKey skips lines it cannot read.
 	pub, _, options, _, err := ssh.ParseAuthorizedKey([]byte(line))
 	if err != nil {
-		if cause := errors.Unwrap(err); cause != nil {
-			err = cause
-		}
-		k.Refused = fmt.Sprintf("is not a key sshd can read (%v)", err)
+		k.Refused = fmt.Sprintf("is not a key sshd can read (%v)", readError(line, err))
 		return k
 	}
 	k.Type = pub.Type()
@@ -79,6 +76,27 @@ func parseKey(n int, line string, loc *time.Location) Key {
 		k.Refused = fmt.Sprintf("has options sshd refuses (%v)", err)
 	}
 	return k
+}
+
+// readError says why a line holds no key. ParseAuthorizedKey's own error
+// is that of its last attempt, often the comment read as a key; for a line
+// that starts with a key type, the blob after it tells the real story.
+func readError(line string, err error) error {
+	f := strings.Fields(line)
+	if len(f) >= 2 && !strings.ContainsAny(f[0], `="`) &&
+		(strings.HasPrefix(f[0], "ssh-") || strings.HasPrefix(f[0], "ecdsa-") || strings.HasPrefix(f[0], "sk-")) {
+		blob, derr := base64.StdEncoding.DecodeString(f[1])
+		if derr != nil {
+			return derr
+		}
+		if _, perr := ssh.ParsePublicKey(blob); perr != nil {
+			return perr
+		}
+	}
+	if cause := errors.Unwrap(err); cause != nil {
+		return cause
+	}
+	return err
 }
 
 // timeLayout shows expiry times.

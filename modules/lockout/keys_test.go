@@ -103,9 +103,10 @@ func TestKeysAsSshdReadsThem(t *testing.T) {
 		{name: "a good key", keys: good + "\n", ok: true,
 			want: []string{"deploy with /home/deploy/.ssh/authorized_keys (ssh-ed25519), sudo"}},
 		{name: "truncated key", keys: "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAA-truncated deploy@laptop\n",
-			want: []string{"deploy: /home/deploy/.ssh/authorized_keys: line 1 is not a key sshd can read"}},
+			want: []string{"deploy: /home/deploy/.ssh/authorized_keys: line 1 is not a key sshd can read " +
+				"(illegal base64 data at input byte 24)"}},
 		{name: "truncated key after a comment", keys: "# laptop\n\nssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIJ3vtest\n",
-			want: []string{"line 3 is not a key sshd can read"}},
+			want: []string{"line 3 is not a key sshd can read (ssh: short read)"}},
 		{name: "forced command", keys: `command="/usr/bin/rrsync -ro /backup",restrict ` + good + "\n",
 			want: []string{`line 1 runs only the forced command "/usr/bin/rrsync -ro /backup" (command=): no shell`}},
 		{name: "forced command, quote inside", keys: `command="echo \"hi\"" ` + good + "\n",
