@@ -270,6 +270,9 @@ func (m *Module) warnings() []string {
 	if !s.StrictJSON {
 		w = append(w, "strict_json = false: nested JSON reaches the node; only the syntax a lenient parser reads differently is denied")
 	}
+	if s.HeavyMaxConnPerIP == 0 && len(costlyCommands(s)) > 0 {
+		w = append(w, "heavy_maxconn_per_ip = 0: one client can take every heavy slot and fill its queue")
+	}
 	if s.MaxConnPerIP == 0 && s.MaxRequestsPerIP == 0 {
 		w = append(w, "no per-address limits (max_conn_per_ip and max_requests_per_ip are 0)")
 	}

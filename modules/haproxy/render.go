@@ -70,6 +70,7 @@ func Render(s Settings) string {
 	if powAllowed {
 		renderBackend(w, "iri_pow", "proof of work, globally bounded", s.Node, s.PoWMaxConn, s.PoWQueueTimeout, s.PoWTimeout)
 	}
+	renderClientTables(w, s)
 	return b.String()
 }
 
@@ -85,27 +86,7 @@ func renderFrontend(w func(string, ...any), s Settings) {
 	w("    # node took (node_ms, -1 when the request never reached it). Never a body.")
 	w(`    log-format "%%ci:%%cp [%%tr] %%ft %%b/%%s cmd=%%[var(txn.cmd_log)] verdict=%%[var(txn.verdict)] status=%%ST bytes=%%B node_ms=%%Tr queue_ms=%%Tw total_ms=%%Ta term=%%tsc conns=%%ac/%%fc/%%bc/%%sc queues=%%sq/%%bq"`)
 
-	if s.MaxConnPerIP > 0 || s.MaxRequestsPerIP > 0 {
-		store := []string{}
-		if s.MaxConnPerIP > 0 {
-			store = append(store, "conn_cur")
-		}
-		if s.MaxRequestsPerIP > 0 {
-			store = append(store, fmt.Sprintf("http_req_rate(%s)", dur(s.RatePeriod)))
-		}
-		w("")
-		w("    # Per client address limits (IPv4 is stored as IPv4-mapped IPv6).")
-		w("    stick-table type ipv6 size 100k expire %s store %s", dur(maxDur(s.RatePeriod*2, time.Minute)), strings.Join(store, ","))
-		if len(s.TrustedAddresses) > 0 {
-			w("    acl trusted src %s", strings.Join(s.TrustedAddresses, " "))
-			w("    tcp-request connection track-sc0 src unless trusted")
-		} else {
-			w("    tcp-request connection track-sc0 src")
-		}
-		if s.MaxConnPerIP > 0 {
-			w("    tcp-request connection reject if { sc0_conn_cur gt %d }", s.MaxConnPerIP)
-		}
-	}
+	renderClientLimits(w, s)
 	w("    http-request set-var(txn.verdict) str(pass)")
 	if s.MaxRequestsPerIP > 0 {
 		deny(w, "rate-limited", 429, "Too many requests", fmt.Sprintf("{ sc0_http_req_rate gt %d }", s.MaxRequestsPerIP))
@@ -164,6 +145,7 @@ func renderFrontend(w func(string, ...any), s Settings) {
 	}
 	deny(w, "ambiguous-command", 400, "Request body names a command more than once", fmt.Sprintf("{ req.body -m reg '%s' }", repeatedCommand))
 
+	renderOnePerClient(w, s)
 	w("")
 	if contains(s.AllowedCommands, powCommand) {
 		w("    use_backend iri_pow if { var(txn.cmd) -m str %s }", powCommand)

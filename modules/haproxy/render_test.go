@@ -49,6 +49,7 @@ var variants = []variant{
   require_json_content_type = false
   cors                      = false
   max_conn_per_ip           = 0
+  heavy_maxconn_per_ip      = 0
   max_requests_per_ip       = 0
   heavy_timeout             = "1500ms"
   log                       = "/dev/log"
@@ -98,6 +99,10 @@ func TestRenderPolicies(t *testing.T) {
 		"json_query('$.command')",
 		"{ req.hdr_val(Content-Length) gt 65536 }",
 		"use_backend iri_heavy if { var(txn.cmd) -m str getTransactionsToApprove }",
+		"acl costly var(txn.cmd) -m str getTransactionsToApprove\n",
+		"http-request track-sc1 src table per_client_costly if costly\n",
+		"str(client-busy) if { sc1_conn_cur gt 1 }",
+		"backend per_client_costly\n",
 		"timeout server 90s\n    server node 127.0.0.1:14265 maxconn 1",
 		"no option abortonclose",
 		"verdict=%[var(txn.verdict)]",
@@ -126,6 +131,9 @@ func TestRenderPolicies(t *testing.T) {
 		"use_backend iri_heavy if { var(txn.cmd) -m str getTransactionsToApprove findTransactions }",
 		"acl trusted src 10.1.0.0/16 2001:db8::1",
 		"track-sc0 src unless trusted",
+		"acl costly var(txn.cmd) -m str getTransactionsToApprove findTransactions attachToTangle\n",
+		"track-sc1 src table per_client_costly if costly !trusted\n",
+		"tcp-request connection reject unless { sc0_tracked } || trusted\n",
 	} {
 		if !strings.Contains(pub, want) {
 			t.Errorf("public-pow config lacks %q", want)
@@ -136,7 +144,7 @@ func TestRenderPolicies(t *testing.T) {
 	}
 
 	open := Render(decodeVariant(t, variants[2]).Settings())
-	for _, bad := range []string{"stick-table", "X-IOTA-API-Version) eq 1", "METH_OPTIONS", "not-strict-json"} {
+	for _, bad := range []string{"stick-table", "track-sc", "X-IOTA-API-Version) eq 1", "METH_OPTIONS", "not-strict-json"} {
 		if strings.Contains(open, bad) {
 			t.Errorf("open config still has %q", bad)
 		}

@@ -48,10 +48,13 @@ type Settings struct {
 	RatePeriod       time.Duration
 	TrustedAddresses []string
 
-	NodeMaxConn       int
-	NodeTimeout       time.Duration
-	NodeQueueTimeout  time.Duration
-	HeavyMaxConn      int
+	NodeMaxConn      int
+	NodeTimeout      time.Duration
+	NodeQueueTimeout time.Duration
+	HeavyMaxConn     int
+	// HeavyMaxConnPerIP bounds one client's heavy and proof-of-work calls
+	// in flight (0: unbounded); trusted addresses are exempt.
+	HeavyMaxConnPerIP int
 	HeavyTimeout      time.Duration
 	HeavyQueueTimeout time.Duration
 	PoWMaxConn        int
@@ -72,6 +75,9 @@ type Settings struct {
 	AdminSocket string
 	Chroot      string
 	User, Group string
+	// ClientTableSize is the entries of each per-client table (tests fill
+	// a small one).
+	ClientTableSize int
 }
 
 // IRI gives up a tip-selection walk after TIP_SELECTION_TIMEOUT_SEC (60 s by
@@ -99,6 +105,7 @@ func DefaultSettings() Settings {
 		NodeTimeout:            60 * time.Second,
 		NodeQueueTimeout:       5 * time.Second,
 		HeavyMaxConn:           1,
+		HeavyMaxConnPerIP:      1,
 		HeavyTimeout:           iriTipSelectionTimeout + 30*time.Second,
 		HeavyQueueTimeout:      2 * time.Second,
 		PoWMaxConn:             1,
@@ -114,6 +121,7 @@ func DefaultSettings() Settings {
 		Chroot:                 "/var/lib/haproxy",
 		User:                   "haproxy",
 		Group:                  "haproxy",
+		ClientTableSize:        100 << 10,
 	}
 }
 
@@ -123,7 +131,7 @@ var attributes = []string{
 	"max_body_bytes", "strict_json", "require_api_version", "require_json_content_type", "cors",
 	"max_conn_per_ip", "max_requests_per_ip", "rate_period", "trusted_addresses",
 	"node_maxconn", "node_timeout", "node_queue_timeout",
-	"heavy_maxconn", "heavy_timeout", "heavy_queue_timeout",
+	"heavy_maxconn", "heavy_maxconn_per_ip", "heavy_timeout", "heavy_queue_timeout",
 	"pow_maxconn", "pow_timeout", "pow_queue_timeout",
 	"client_timeout", "http_request_timeout", "keepalive_timeout", "connect_timeout",
 	"maxconn", "log",
@@ -208,6 +216,7 @@ func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, 
 	s.NodeTimeout = duration(d, "node_timeout", s.NodeTimeout)
 	s.NodeQueueTimeout = duration(d, "node_queue_timeout", s.NodeQueueTimeout)
 	s.HeavyMaxConn = positive(d, "heavy_maxconn", s.HeavyMaxConn, 10000)
+	s.HeavyMaxConnPerIP = nonNegative(d, "heavy_maxconn_per_ip", s.HeavyMaxConnPerIP)
 	s.HeavyTimeout = duration(d, "heavy_timeout", s.HeavyTimeout)
 	s.HeavyQueueTimeout = duration(d, "heavy_queue_timeout", s.HeavyQueueTimeout)
 	s.PoWMaxConn = positive(d, "pow_maxconn", s.PoWMaxConn, 10000)
