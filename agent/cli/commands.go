@@ -87,6 +87,9 @@ func runApply(io IO, args []string) int {
 		return ExitError
 	}
 	defer lock.Release()
+	if err := e.CheckInterrupted(); err != nil {
+		return fail(io, withRollbackHint(err, o.root))
+	}
 	var held, final []int
 	var err error
 	if !noConfirm {

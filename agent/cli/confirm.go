@@ -131,6 +131,9 @@ func runStatus(io IO, args []string) int {
 	} else {
 		fmt.Fprintln(io.Out, "No pending confirmation.")
 	}
+	if err := describeActivity(io.Out, s.host, o.root); err != nil {
+		return fail(io, err)
+	}
 	if rec, err := lastDrift(s.host); err != nil {
 		return fail(io, err)
 	} else if rec != nil {

@@ -26,6 +26,9 @@ const undoTimeout = 2 * time.Minute
 // anything left is ErrInconsistent. On any failure it undoes what it did, in
 // reverse, and returns the error; the run records what happened.
 func (e *Engine) Apply(ctx context.Context, p *plan.Plan) (*store.Run, error) {
+	if err := e.CheckInterrupted(); err != nil {
+		return nil, err
+	}
 	run, err := store.Of(e.Host).Runs().Create(p)
 	if err != nil {
 		return nil, fmt.Errorf("create run: %w", err)
@@ -98,13 +101,14 @@ func (e *Engine) fail(run *store.Run, cause error) error {
 	return fmt.Errorf("%w\nevery change was undone; the machine is as it was (run %s)", cause, run.ID)
 }
 
-// Rollback undoes an applied run (the last applied one when id is "").
+// Rollback undoes an applied or interrupted run (when id is "", an
+// interrupted run if there is one, else the last applied one).
 // Rolling back a run that is already rolled back does nothing.
 func (e *Engine) Rollback(ctx context.Context, id string) (*store.Run, error) {
 	runs := store.Of(e.Host).Runs()
 	if id == "" {
 		var err error
-		if id, err = runs.LastApplied(); err != nil {
+		if id, err = runs.ToRollBack(); err != nil {
 			return nil, err
 		}
 	}

@@ -238,7 +238,7 @@ func TestRunsWithinOneSecondKeepTheirOrder(t *testing.T) {
 			t.Fatalf("run %d listed as %s, want %s (order %v)", i, r.ID, ids[i], ids)
 		}
 	}
-	last, _ := store.Of(e.Host).Runs().LastApplied()
+	last, _ := store.Of(e.Host).Runs().ToRollBack()
 	if last != ids[len(ids)-1] {
 		t.Errorf("last applied = %s, want %s", last, ids[len(ids)-1])
 	}

@@ -197,16 +197,39 @@ func saveJSON(path string, v any) error {
 	return writeDurable(path, append(data, '\n'))
 }
 
-// LastApplied is the newest run whose changes are still in place.
-func (r *Runs) LastApplied() (string, error) {
+// Interrupted is the newest run cut off while applying, or nil. Only the
+// holder of the lock may ask: to anyone else, a run being applied right now
+// looks the same.
+func (r *Runs) Interrupted() (*Result, error) {
+	runs, err := r.List()
+	if err != nil {
+		return nil, err
+	}
+	return newest(runs, StatusApplying), nil
+}
+
+// newest is the newest run of runs (oldest first) with status, or nil.
+func newest(runs []Result, status string) *Result {
+	for i := len(runs) - 1; i >= 0; i-- {
+		if runs[i].Status == status {
+			return &runs[i]
+		}
+	}
+	return nil
+}
+
+// ToRollBack is the run a plain `harden rollback` undoes: an interrupted
+// run first (its changes are half made and block every apply), else the
+// newest applied run.
+func (r *Runs) ToRollBack() (string, error) {
 	runs, err := r.List()
 	if err != nil {
 		return "", err
 	}
-	for i := len(runs) - 1; i >= 0; i-- {
-		if runs[i].Status == StatusApplied {
-			return runs[i].ID, nil
+	for _, status := range []string{StatusApplying, StatusApplied} {
+		if run := newest(runs, status); run != nil {
+			return run.ID, nil
 		}
 	}
-	return "", errors.New("no applied run to roll back")
+	return "", errors.New("no applied or interrupted run to roll back")
 }
