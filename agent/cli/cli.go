@@ -4,14 +4,15 @@
 package cli
 
 import (
-	"errors"
 	"flag"
 	"fmt"
 	"io"
-
+	"maps"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"strings"
+
+	"harden/modules/module"
 )
 
 // Exit codes, as Terraform uses them.
@@ -47,21 +48,22 @@ type IO struct {
 
 type command struct {
 	summary string
+	machine bool // reads or changes the machine (or the image under -root): root only
 	run     func(io IO, args []string) int
 }
 
 func commands() map[string]command {
 	return map[string]command{
-		"plan":       {"Show the changes apply would make; change nothing", runPlan},
-		"apply":      {"Make the planned changes (asks first unless -auto-approve)", runApply},
-		"validate":   {"Check a profile's syntax and meaning; no machine access", runValidate},
-		"rollback":   {"Undo an applied run (default: the last one)", runRollback},
-		"confirm":    {"Keep an apply that changed SSH or the firewall (disarm its rollback)", runConfirm},
-		"status":     {"Show a pending confirmation, the last drift check and the recent runs", runStatus},
-		"cloud-init": {"Print a #cloud-config that installs harden and applies a profile on first boot", runCloudInit},
-		"drift":      {"Check for drift from the profile; log it to the journal (the drift timer runs this)", runDrift},
-		"profiles":   {"List the built-in profiles, or `profiles show NAME`", runProfiles},
-		"version":    {"Print harden's version", runVersion},
+		"plan":       {"Show the changes apply would make; change nothing", true, runPlan},
+		"apply":      {"Make the planned changes (asks first unless -auto-approve)", true, runApply},
+		"validate":   {"Check a profile's syntax and meaning; no machine access", false, runValidate},
+		"rollback":   {"Undo an applied run (default: the last one)", true, runRollback},
+		"confirm":    {"Keep an apply that changed SSH or the firewall (disarm its rollback)", true, runConfirm},
+		"status":     {"Show a pending confirmation, the last drift check and the recent runs", true, runStatus},
+		"cloud-init": {"Print a #cloud-config that installs harden and applies a profile on first boot", false, runCloudInit},
+		"drift":      {"Check for drift from the profile; log it to the journal (the drift timer runs this)", true, runDrift},
+		"profiles":   {"List the built-in profiles, or `profiles show NAME`", false, runProfiles},
+		"version":    {"Print harden's version", false, runVersion},
 	}
 }
 
@@ -81,7 +83,11 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
-		fmt.Fprintf(errw, "harden: unknown command %q\n\n", args[0])
+		fmt.Fprintf(errw, "harden: unknown command %q", args[0])
+		if s := module.Suggest(args[0], slices.Sorted(maps.Keys(commands()))); s != "" {
+			fmt.Fprintf(errw, "; did you mean %q?", s)
+		}
+		fmt.Fprint(errw, "\n\n")
 		usage(errw)
 		return ExitError
 	}
@@ -98,12 +104,7 @@ idempotently. Every replaced file is backed up under /var/lib/harden/runs.
 Commands:
 `)
 	cmds := commands()
-	names := make([]string, 0, len(cmds))
-	for n := range cmds {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
+	for _, n := range slices.Sorted(maps.Keys(cmds)) {
 		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
 	}
 	fmt.Fprintf(w, `
@@ -122,26 +123,6 @@ func newFlagSet(io IO, name, synopsis, about string) *flag.FlagSet {
 		fs.PrintDefaults()
 	}
 	return fs
-}
-
-// parseFlags parses a verb's flags; --help prints usage to stdout and exits
-// 0, a bad flag prints the error and usage to stderr and exits 1.
-func parseFlags(fs *flag.FlagSet, io IO, args []string) (int, bool) {
-	fs.SetOutput(discard) // the flag package would print usage itself
-	err := fs.Parse(args)
-	switch {
-	case errors.Is(err, flag.ErrHelp):
-		fs.SetOutput(io.Out)
-		fs.Usage()
-		return ExitOK, false
-	case err != nil:
-		fmt.Fprintf(io.Err, "harden %s: %v\n", fs.Name(), err)
-		fs.SetOutput(io.Err)
-		fs.Usage()
-		return ExitError, false
-	}
-	fs.SetOutput(io.Err)
-	return 0, true
 }
 
 // stringList is a repeatable string flag.

@@ -65,8 +65,9 @@ func TestPlanApplyRollbackOnARoot(t *testing.T) {
 	if code != ExitChanges || !strings.Contains(out, `~ Port   = "22" -> "2200"`) {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errs)
 	}
-	if code, out, errs = run(t, append([]string{"apply", "-auto-approve"}, common...)...); code != ExitOK {
-		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	code, applied, errs := run(t, append([]string{"apply", "-auto-approve"}, common...)...)
+	if code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, applied, errs)
 	}
 	if code, out, _ = run(t, append([]string{"plan", "-detailed-exitcode"}, common...)...); code != ExitOK {
 		t.Fatalf("second plan: exit %d\n%s", code, out)
@@ -76,11 +77,18 @@ func TestPlanApplyRollbackOnARoot(t *testing.T) {
 	if out, err := check.CombinedOutput(); err != nil {
 		t.Errorf("applied config does not pass sshd -t: %v: %s", err, out)
 	}
-	if code, out, errs = run(t, "rollback", "-root", root); code != ExitOK {
-		t.Fatalf("rollback: exit %d\n%s\n%s", code, out, errs)
+	// The undo line apply printed, pasted as it is, undoes the run on
+	// the same root (not on this machine).
+	undo := undoLine(t, applied)
+	if code, out, errs = run(t, undo...); code != ExitOK {
+		t.Fatalf("%q: exit %d\n%s\n%s", undo, code, out, errs)
 	}
 	if now, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); !bytes.Equal(now, orig) {
-		t.Error("rollback did not restore sshd_config byte for byte")
+		t.Errorf("%q did not restore sshd_config byte for byte", undo)
+	}
+	// Flags after the run id are flags too.
+	if code, out, errs = run(t, "rollback", undo[len(undo)-1], "-root", root); code != ExitOK {
+		t.Errorf("rollback RUN -root DIR, a second time: exit %d\n%s\n%s", code, out, errs)
 	}
 	if code, _, _ = run(t, "rollback", "-root", root); code != ExitError {
 		t.Errorf("a second rollback without a run id: exit %d, want 1 (nothing applied is left)", code)
@@ -104,4 +112,17 @@ func TestBadProfileChangesNothing(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(root, "var/lib/harden")); err == nil {
 		t.Error("a bad profile created a run")
 	}
+}
+
+// undoLine is the command after "Undo with: " in apply's output, as words
+// without "harden" (the test's paths need no shell quoting).
+func undoLine(t *testing.T, out string) []string {
+	t.Helper()
+	_, line, ok := strings.Cut(out, "Undo with: ")
+	line, _, _ = strings.Cut(line, "\n")
+	words := strings.Fields(line)
+	if !ok || len(words) < 3 || words[0] != "harden" {
+		t.Fatalf("apply printed no undo line:\n%s", out)
+	}
+	return words[1:]
 }

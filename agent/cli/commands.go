@@ -5,10 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 	"time"
 
 	"harden/agent/confirm"
@@ -19,9 +16,8 @@ import (
 	"harden/profiles"
 )
 
-func signalContext() (context.Context, context.CancelFunc) {
-	return signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-}
+// nothingChanged is what a verb that only reads says when it is cut short.
+const nothingChanged = "Nothing was changed."
 
 func runPlan(io IO, args []string) int {
 	var o options
@@ -37,7 +33,7 @@ func runPlan(io IO, args []string) int {
 	if !ok {
 		return ExitError
 	}
-	ctx, cancel := signalContext()
+	ctx, cancel := interruptContext(io.Err, nothingChanged)
 	defer cancel()
 	// Plan what a plain apply would do: a port move holds the old port
 	// until confirm (so a plan over that port is not refused either).
@@ -80,7 +76,8 @@ func runApply(io IO, args []string) int {
 	if !ok {
 		return ExitError
 	}
-	ctx, cancel := signalContext()
+	ctx, cancel := interruptContext(io.Err, fmt.Sprintf("The apply may be half done: `%s` lists its run "+
+		"and `%s` undoes it.", o.commandLine("status"), o.commandLine("rollback", "RUN-ID")))
 	defer cancel()
 	lock, ok := lockMachine(ctx, io, s, "apply", lockWait)
 	if !ok {
@@ -102,7 +99,7 @@ func runApply(io IO, args []string) int {
 		return fail(io, err)
 	}
 	if p.Empty() {
-		return finishApply(io, o.json, p, nil, nil)
+		return finishApply(io, &o, p, nil, nil)
 	}
 	if !o.json {
 		if err := render.Text(io.Out, p); err != nil {
@@ -121,7 +118,7 @@ func runApply(io IO, args []string) int {
 	if err != nil && guarded {
 		_ = confirm.Disarm(context.Background(), s.host)
 	}
-	code := finishApply(io, o.json, p, run, err)
+	code := finishApply(io, &o, p, run, err)
 	if err == nil && guarded && !o.json {
 		if pending, _ := confirm.Load(s.host); pending != nil {
 			printConfirmHint(io, pending)
@@ -138,7 +135,7 @@ type applyResult struct {
 	Error  string     `json:"error,omitempty"`
 }
 
-func finishApply(io IO, asJSON bool, p *plan.Plan, run *store.Run, err error) int {
+func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, err error) int {
 	res := applyResult{Plan: p, Status: "no-changes"}
 	if run != nil {
 		res.Run, res.Status = run.ID, run.Result.Status
@@ -146,15 +143,15 @@ func finishApply(io IO, asJSON bool, p *plan.Plan, run *store.Run, err error) in
 	if err != nil {
 		res.Error = err.Error()
 	}
-	if asJSON {
+	if o.json {
 		enc := json.NewEncoder(io.Out)
 		enc.SetIndent("", "  ")
 		_ = enc.Encode(res)
 	} else if run == nil {
 		_ = render.Text(io.Out, p)
 	} else if err == nil {
-		fmt.Fprintf(io.Out, "\nApply complete: %d changes made (run %s).\nBackups and the record of this run: %s\nUndo with: harden rollback %s\n",
-			p.Summary.Total(), run.ID, e2sys(run.Dir), run.ID)
+		fmt.Fprintf(io.Out, "\nApply complete: %d changes made (run %s).\nBackups and the record of this run: %s\nUndo with: %s\n",
+			p.Summary.Total(), run.ID, e2sys(run.Dir), o.commandLine("rollback", run.ID))
 	}
 	if err != nil {
 		return fail(io, err)
@@ -215,11 +212,13 @@ func runRollback(io IO, args []string) int {
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
 	fs.BoolVar(&pendingOnly, "pending", false,
 		"roll back only the run waiting for 'harden confirm', if any (used by the rollback timer and at boot)")
-	if code, ok := parseFlags(fs, io, args); !ok {
+	words, code, ok := parseArgs(fs, io, args, 1)
+	if !ok {
 		return code
 	}
-	if fs.NArg() > 1 {
-		return fail(io, fmt.Errorf("rollback takes at most one RUN-ID"))
+	id := "" // the last applied run
+	if len(words) == 1 {
+		id = words[0]
 	}
 	// Rollback needs no profile: the run's journal says it all.
 	s, ok := o.machine(io)
@@ -227,14 +226,14 @@ func runRollback(io IO, args []string) int {
 		return ExitError
 	}
 	e, _ := s.engine(nil)
-	ctx, cancel := signalContext()
+	ctx, cancel := interruptContext(io.Err, fmt.Sprintf("The rollback may be half done: run `%s` again.",
+		o.commandLine("rollback", words...)))
 	defer cancel()
 	lock, ok := lockMachine(ctx, io, s, "rollback", rollbackLockWait(pendingOnly))
 	if !ok {
 		return ExitError
 	}
 	defer lock.Release()
-	id := fs.Arg(0)
 	pending, err := confirm.Load(s.host)
 	if err != nil {
 		return fail(io, err)
@@ -259,19 +258,20 @@ func runRollback(io IO, args []string) int {
 
 func runProfiles(io IO, args []string) int {
 	fs := newFlagSet(io, "profiles", "[show NAME]", "List the built-in profiles, or print one.")
-	if code, ok := parseFlags(fs, io, args); !ok {
+	words, code, ok := parseArgs(fs, io, args, 2)
+	if !ok {
 		return code
 	}
 	switch {
-	case fs.NArg() == 0:
+	case len(words) == 0:
 		for _, n := range profiles.Names() {
 			fmt.Fprintf(io.Out, "%-18s %s\n", n, profiles.Summary(n))
 		}
 		return ExitOK
-	case fs.NArg() == 2 && fs.Arg(0) == "show":
-		data, ok := profiles.Get(fs.Arg(1))
+	case len(words) == 2 && words[0] == "show":
+		data, ok := profiles.Get(words[1])
 		if !ok {
-			return fail(io, fmt.Errorf("no built-in profile %q (built-in: %s)", fs.Arg(1), strings.Join(profiles.Names(), ", ")))
+			return fail(io, fmt.Errorf("no built-in profile %q (built-in: %s)", words[1], strings.Join(profiles.Names(), ", ")))
 		}
 		_, _ = io.Out.Write(data)
 		return ExitOK

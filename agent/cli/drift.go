@@ -41,7 +41,7 @@ func runDrift(io IO, args []string) int {
 	if !ok {
 		return ExitError
 	}
-	ctx, cancel := signalContext()
+	ctx, cancel := interruptContext(io.Err, nothingChanged)
 	defer cancel()
 	rec := driftRecord{Checked: time.Now().UTC(), Profile: s.profile.Source}
 	// A port move waiting for confirm is pending, not drift.
