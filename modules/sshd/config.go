@@ -174,7 +174,9 @@ type effective struct {
 // effectiveValues computes what sshd would use for each managed keyword
 // from the files alone: the first global line wins, except for keywords
 // whose values accumulate; no line at all means sshd's built-in default.
-func (t *configTree) effectiveValues() map[string]effective {
+// The algorithm lists' defaults, and what their +, - and ^ operators
+// change, are those of the installed release.
+func (t *configTree) effectiveValues(rel *release) map[string]effective {
 	out := map[string]effective{}
 	for _, s := range settings {
 		key := strings.ToLower(s.keyword)
@@ -186,6 +188,10 @@ func (t *configTree) effectiveValues() map[string]effective {
 			if e.Source == "" {
 				e.Source = o.where()
 			}
+			if s.kind == kindAlgos {
+				e.Values = []string{resolveAlgos(o.value, rel.builtin(key))}
+				break
+			}
 			if !accumulates(key) {
 				e.Values = []string{normalize(key, o.value)}
 				break
@@ -194,7 +200,11 @@ func (t *configTree) effectiveValues() map[string]effective {
 				e.Values = append(e.Values, normalize(key, a))
 			}
 		}
-		if e.Source == "" {
+		switch {
+		case e.Source != "":
+		case s.kind == kindAlgos:
+			e.Values = []string{rel.builtin(key)}
+		default:
 			e.Values = append([]string(nil), s.builtin...)
 		}
 		out[key] = e

@@ -25,7 +25,7 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 	}
 	schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: "allow_lockout"})
 	content, diags := block.Body.Content(schema)
-	m.want = defaults()
+	m.want, m.ranges = defaults(), map[string]map[string]hcl.Range{}
 	if attr, ok := content.Attributes["allow_lockout"]; ok {
 		diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, &m.allowLockout)...)
 	}
@@ -49,9 +49,23 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 		diags = append(diags, d...)
 		if !d.HasErrors() {
 			m.want[key] = vals
+			m.noteRanges(s, attr.Expr, val)
 		}
 	}
 	return diags
+}
+
+// noteRanges keeps where each name of an algorithm list is written, so a
+// plan that finds it unknown to the installed OpenSSH can point at it.
+func (m *Module) noteRanges(s *setting, expr hcl.Expression, val cty.Value) {
+	if s.kind != kindAlgos {
+		return
+	}
+	key := strings.ToLower(s.keyword)
+	m.ranges[key] = map[string]hcl.Range{}
+	eachElement(s, expr, val, func(r hcl.Range, v cty.Value) {
+		m.ranges[key][v.AsString()] = r
+	})
 }
 
 func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.Diagnostics) {
@@ -132,33 +146,11 @@ func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.
 				return
 			}
 			name := v.AsString()
-			switch {
-			case s.kind == kindNames && oneline.Check(name) != nil:
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
-					Summary: "Invalid value for " + s.attr,
-					Detail: fmt.Sprintf("%s: %q %v; each name must stay on its own config line. Expected %s.",
-						s.attr, name, oneline.Check(name), namePatternExample(s.attr)),
-					Subject: r.Ptr()})
-			case name == "" || strings.ContainsAny(name, " \t,\"'"):
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
-					Summary: "Invalid value for " + s.attr,
-					Detail:  fmt.Sprintf("%s: %q is not a single name (no spaces, commas or quotes).", s.attr, name),
-					Subject: r.Ptr()})
-			case s.kind == kindNames && badNamePattern(s.attr, name) != "":
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
-					Summary: "Invalid value for " + s.attr,
-					Detail:  fmt.Sprintf("%s: %q %s.", s.attr, name, badNamePattern(s.attr, name)),
-					Subject: r.Ptr()})
-			case s.kind == kindAlgos && !contains(s.valid, name):
-				diags = append(diags, module.BadValue(r, s.attr, name,
-					"an algorithm OpenSSH 9.2 supports (ssh -Q)", s.valid))
-			case contains(out, name):
-				diags = append(diags, &hcl.Diagnostic{Severity: hcl.DiagError,
-					Summary: "Invalid value for " + s.attr,
-					Detail:  fmt.Sprintf("%s: %q is listed twice.", s.attr, name), Subject: r.Ptr()})
-			default:
-				out = append(out, name)
+			if d := checkListName(s, r, name, out); d != nil {
+				diags = append(diags, d)
+				return
 			}
+			out = append(out, name)
 		})
 		if err != nil {
 			return nil, typeError(s, rng, "a list of strings", val)
@@ -175,6 +167,32 @@ func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.
 		return out, diags
 	}
 	return nil, nil
+}
+
+// checkListName checks one name of a list setting; out holds the names
+// already accepted.
+func checkListName(s *setting, r hcl.Range, name string, out []string) *hcl.Diagnostic {
+	bad := func(detail string) *hcl.Diagnostic {
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for " + s.attr,
+			Detail: detail, Subject: r.Ptr()}
+	}
+	switch {
+	case s.kind == kindNames && oneline.Check(name) != nil:
+		return bad(fmt.Sprintf("%s: %q %v; each name must stay on its own config line. Expected %s.",
+			s.attr, name, oneline.Check(name), namePatternExample(s.attr)))
+	case name == "" || strings.ContainsAny(name, " \t,\"'"):
+		return bad(fmt.Sprintf("%s: %q is not a single name (no spaces, commas or quotes).", s.attr, name))
+	case s.kind == kindNames && badNamePattern(s.attr, name) != "":
+		return bad(fmt.Sprintf("%s: %q %s.", s.attr, name, badNamePattern(s.attr, name)))
+	case s.kind == kindAlgos:
+		if d := checkAlgorithm(s, r, name); d != nil {
+			return d
+		}
+	}
+	if contains(out, name) {
+		return bad(fmt.Sprintf("%s: %q is listed twice.", s.attr, name))
+	}
+	return nil
 }
 
 // eachElement calls fn for each element of a list or tuple value, with the

@@ -10,18 +10,38 @@ import (
 
 	"harden/modules/host"
 	"harden/modules/host/hosttest"
+	"harden/modules/internal/dpkg"
 	"harden/modules/module"
 	"harden/modules/module/moduletest"
 )
 
-// stockFiles is a fresh Debian 12 cloud image: the stock sshd_config and
-// cloud-init's drop-in turning password logins back on.
-func stockFiles(t testing.TB) map[string]string {
+// stockFiles is a fresh Debian 12 cloud image (see debianImage).
+func stockFiles(t testing.TB) map[string]string { return debianImage(t, 12) }
+
+// debianImage is a fresh Debian cloud image of a release (12 or 13): the
+// stock sshd_config, cloud-init's drop-in turning password logins back on,
+// and the package database listing the release's OpenSSH.
+func debianImage(t testing.TB, release int) map[string]string {
 	return map[string]string{
-		configPath: readTestdata(t, "debian12_sshd_config"),
+		configPath: readTestdata(t, fmt.Sprintf("debian%d_sshd_config", release)),
 		"/etc/ssh/sshd_config.d/50-cloud-init.conf": readTestdata(t, "50-cloud-init.conf"),
+		dpkg.StatusPath: readTestdata(t, fmt.Sprintf("dpkg/debian%d.status", release)),
 	}
 }
+
+// releaseOf is the release the tables give a package version.
+func releaseOf(t testing.TB, pkgVersion string) *release {
+	t.Helper()
+	r, exact := releaseForPackage(pkgVersion)
+	if !exact {
+		t.Fatalf("%s is not in the tables", pkgVersion)
+	}
+	return r
+}
+
+// debian12 is Debian 12's OpenSSH as the stock image's package database
+// lists it.
+func debian12(t testing.TB) *release { return releaseOf(t, "1:9.2p1-2+deb12u10") }
 
 func readTestdata(t testing.TB, name string) string {
 	t.Helper()

@@ -61,19 +61,24 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 	if !ok {
 		return module.Plan{}, fmt.Errorf("sshd: plan: unexpected state %T", state)
 	}
+	if err := m.checkInstalled(st.OpenSSH); err != nil {
+		return module.Plan{}, err
+	}
+	desired := m.desired(st.OpenSSH.rel)
 	p := module.Plan{Notes: append(m.holdNote(), st.Notes...), Warnings: append([]string(nil), st.Warnings...),
 		Risks: slices.Clone(st.Risks)}
 	if st.Socket.Activated && st.Socket.Generator {
 		p.Notes = append(p.Notes, "ssh.socket's ports come from sshd_config's Port lines "+
 			"(sshd-socket-generator, on every daemon-reload)")
 	}
+	m.explainOpenSSH(&p, st.OpenSSH, desired)
 	mainBefore := st.Files[configPath]
-	mainAfter := rewriteMain(mainBefore, m.want)
+	mainAfter := rewriteMain(mainBefore, desired)
 	blockLines := lineOfKeywords(mainAfter)
 
 	for _, s := range settings {
 		key := strings.ToLower(s.keyword)
-		want, managed := m.want[key]
+		want, managed := desired[key]
 		if !managed {
 			continue
 		}
@@ -98,7 +103,7 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 			continue
 		}
 		before := st.Files[path]
-		if after := rewriteDropIn(before, m.want); after != before {
+		if after := rewriteDropIn(before, desired); after != before {
 			files = append(files, fileChange(path, before, after, true))
 		}
 	}

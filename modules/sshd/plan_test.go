@@ -2,6 +2,7 @@ package sshd
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -10,40 +11,50 @@ import (
 	"harden/modules/module/moduletest"
 )
 
+// A fresh cloud image of each Debian release: the plan, and the hardened
+// sshd_config, are golden files; the algorithm lists are the release's.
 func TestPlanStockCloudImageGolden(t *testing.T) {
-	h, _ := newRoot(t, stockFiles(t))
-	m := New()
-	p := mustPlan(t, m, readState(t, m, h))
-	moduletest.Golden(t, "plan_debian12_cloudinit.txt", []byte(planText(p, h.Root())))
-	file := findChange(t, p, "sshd.file["+configPath+"]")
-	if file.After != readTestdata(t, "debian12_sshd_config.hardened") {
-		t.Error("the planned sshd_config is not the rendered golden file")
-	}
-	pw := findChange(t, p, "sshd.setting[PasswordAuthentication]")
-	if pw.Fields[1].Before != "/etc/ssh/sshd_config.d/50-cloud-init.conf:1" {
-		t.Errorf("PasswordAuthentication source = %q, want the cloud-init drop-in", pw.Fields[1].Before)
-	}
-	if len(pw.Warnings) != 1 || !strings.Contains(pw.Warnings[0], "50-cloud-init.conf:1") {
-		t.Errorf("the drop-in conflict is not explained: %v", pw.Warnings)
+	for _, release := range []int{12, 13} {
+		t.Run(fmt.Sprintf("debian%d", release), func(t *testing.T) {
+			h, _ := newRoot(t, debianImage(t, release))
+			m := New()
+			p := mustPlan(t, m, readState(t, m, h))
+			moduletest.Golden(t, fmt.Sprintf("plan_debian%d_cloudinit.txt", release), []byte(planText(p, h.Root())))
+			file := findChange(t, p, "sshd.file["+configPath+"]")
+			hardened := fmt.Sprintf("debian%d_sshd_config.hardened", release)
+			moduletest.Golden(t, hardened, []byte(file.After))
+			pw := findChange(t, p, "sshd.setting[PasswordAuthentication]")
+			if pw.Fields[1].Before != "/etc/ssh/sshd_config.d/50-cloud-init.conf:1" {
+				t.Errorf("PasswordAuthentication source = %q, want the cloud-init drop-in", pw.Fields[1].Before)
+			}
+			if len(pw.Warnings) != 1 || !strings.Contains(pw.Warnings[0], "50-cloud-init.conf:1") {
+				t.Errorf("the drop-in conflict is not explained: %v", pw.Warnings)
+			}
+		})
 	}
 }
 
-// The offline computation must agree with what the real sshd printed for
-// the same stock file (testdata/debian12_sshd_T.txt is `sshd -T -f` of it).
+// The offline computation must agree with what the real sshd of each
+// release printed for its stock file (testdata/debianN_sshd_T.txt is
+// `sshd -T -f` of it: Debian 12's 9.2p1, Debian 13's 10.0p1).
 func TestEffectiveFromFilesMatchesSSHDT(t *testing.T) {
-	h, _ := newRoot(t, map[string]string{configPath: readTestdata(t, "debian12_sshd_config")})
-	st := readState(t, New(), h)
-	dump := parseDump(readTestdata(t, "debian12_sshd_T.txt"))
-	for key, e := range st.Effective {
-		live := dump[key]
-		if !sameValues(key, live, e.Values) {
-			t.Errorf("%s: files say %v, sshd -T says %v", key, e.Values, live)
+	for _, release := range []int{12, 13} {
+		image := debianImage(t, release)
+		delete(image, "/etc/ssh/sshd_config.d/50-cloud-init.conf")
+		h, _ := newRoot(t, image)
+		st := readState(t, New(), h)
+		dump := parseDump(readTestdata(t, fmt.Sprintf("debian%d_sshd_T.txt", release)))
+		for key, e := range st.Effective {
+			live := dump[key]
+			if !sameValues(key, live, e.Values) {
+				t.Errorf("debian %d: %s: files say %v, sshd -T says %v", release, key, e.Values, live)
+			}
 		}
-	}
-	before := st.Effective["x11forwarding"]
-	st.mergeDump(dump)
-	if !reflect.DeepEqual(st.Effective["x11forwarding"], before) {
-		t.Errorf("merging agreeing sshd -T output lost the source: %+v", st.Effective["x11forwarding"])
+		before := st.Effective["x11forwarding"]
+		st.mergeDump(dump)
+		if !reflect.DeepEqual(st.Effective["x11forwarding"], before) {
+			t.Errorf("merging agreeing sshd -T output lost the source: %+v", st.Effective["x11forwarding"])
+		}
 	}
 }
 
@@ -248,5 +259,42 @@ func TestParseDumpMixedCaseKeywords(t *testing.T) {
 	st.mergeDump(dump)
 	if e := st.Effective["passwordauthentication"]; e.Values[0] != "yes" || e.Source != "sshd -T" {
 		t.Errorf("PasswordAuthentication = %+v, want sshd -T's yes", e)
+	}
+}
+
+// validate accepts any release's names; the plan refuses those the
+// installed OpenSSH does not know, pointing at the profile and naming both
+// releases.
+func TestPlanRefusesNamesTheInstalledReleaseLacks(t *testing.T) {
+	profile := "sshd {\n  kex_algorithms = [\"curve25519-sha256\", \"mlkem768x25519-sha256\"]\n}\n"
+	tests := []struct {
+		release int
+		err     string
+	}{
+		{12, `sshd: test.hcl:2:42: kex_algorithms: "mlkem768x25519-sha256" is not known to OpenSSH 9.2 ` +
+			`(Debian 12's build since 1:9.2p1-2+deb12u4), installed as openssh-server 1:9.2p1-2+deb12u10; ` +
+			`it is in OpenSSH 9.9 and later. Remove it from the profile, or upgrade openssh-server`},
+		{13, ""},
+	}
+	for _, tt := range tests {
+		h, _ := newRoot(t, debianImage(t, tt.release))
+		m := New()
+		if d := decodeSrc(t, m, profile); d != "" {
+			t.Fatal(d)
+		}
+		p, err := m.Plan(readState(t, m, h))
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("debian %d: error\n got %v\nwant %s", tt.release, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("debian %d: %v", tt.release, err)
+		}
+		kex := findChange(t, p, "sshd.setting[KexAlgorithms]")
+		if kex.Fields[0].After != "curve25519-sha256,mlkem768x25519-sha256" {
+			t.Errorf("debian %d: KexAlgorithms -> %q, want the profile's list", tt.release, kex.Fields[0].After)
+		}
 	}
 }

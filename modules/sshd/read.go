@@ -24,7 +24,9 @@ type State struct {
 	// Live: Effective came from `sshd -T`, not from the files alone.
 	Live bool `json:"live"`
 	// Offline: a system under -root; nothing runs there to reload.
-	Offline bool        `json:"offline"`
+	Offline bool `json:"offline"`
+	// OpenSSH is the installed release the algorithm lists are chosen for.
+	OpenSSH installed   `json:"openssh"`
 	Socket  socketState `json:"socket"`
 	// ServiceActive: ssh.service is running and needs a reload to pick up
 	// a change (false under -root, where nothing runs).
@@ -55,7 +57,9 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("sshd: read config: %w", err)
 	}
-	st := &State{Files: tree.files, Order: tree.order, Effective: tree.effectiveValues(), occ: tree.occ}
+	openssh := m.detectOpenSSH(ctx, h)
+	st := &State{Files: tree.files, Order: tree.order, Effective: tree.effectiveValues(openssh.rel), occ: tree.occ,
+		OpenSSH: openssh}
 	if st.Socket, err = readSocket(ctx, h); err != nil {
 		return nil, fmt.Errorf("sshd: read ssh.socket: %w", err)
 	}

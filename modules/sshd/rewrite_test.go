@@ -8,9 +8,10 @@ import (
 
 func TestRewriteStockDebianGolden(t *testing.T) {
 	stock := readTestdata(t, "debian12_sshd_config")
-	got := rewriteMain(stock, defaults())
+	want := New().desired(debian12(t))
+	got := rewriteMain(stock, want)
 	moduletest.Golden(t, "debian12_sshd_config.hardened", []byte(got))
-	if again := rewriteMain(got, defaults()); again != got {
+	if again := rewriteMain(got, want); again != got {
 		t.Errorf("rewrite is not idempotent:\n%s", again)
 	}
 	// Everything the operator had is still there, in order, as a line of
@@ -35,8 +36,8 @@ func TestRewriteStockDebianGolden(t *testing.T) {
 
 func TestRewriteRestoresLinesWhenUnmanaged(t *testing.T) {
 	stock := readTestdata(t, "debian12_sshd_config")
-	hardened := rewriteMain(stock, defaults())
-	want := defaults()
+	hardened := rewriteMain(stock, New().desired(debian12(t)))
+	want := New().desired(debian12(t))
 	delete(want, "x11forwarding")
 	got := rewriteMain(hardened, want)
 	if strings.Contains(got, disabledMark+"X11Forwarding") || !strings.Contains(got, "\nX11Forwarding yes\n") {
@@ -55,7 +56,7 @@ func TestRewriteRestoresLinesWhenUnmanaged(t *testing.T) {
 
 func TestRewriteLeavesMatchBlocks(t *testing.T) {
 	text := "PasswordAuthentication yes\nPort 2222\nMatch User backup\n  PasswordAuthentication yes\n  X11Forwarding yes\n"
-	got := rewriteMain(text, defaults())
+	got := rewriteMain(text, New().desired(debian12(t)))
 	want := blockBegin
 	if !strings.HasPrefix(got, want) {
 		t.Fatalf("no block on top:\n%s", got)
@@ -70,7 +71,7 @@ func TestRewriteLeavesMatchBlocks(t *testing.T) {
 
 func TestRewriteDropInAccumulating(t *testing.T) {
 	text := "Port 2222\nPasswordAuthentication yes\nAllowUsers bob\n"
-	want := defaults()
+	want := New().desired(debian12(t))
 	got := rewriteDropIn(text, want)
 	if got != disabledMark+"Port 2222\nPasswordAuthentication yes\nAllowUsers bob\n" {
 		t.Errorf("AllowUsers is unmanaged and first-wins lines lose anyway; only Port goes. Got:\n%s", got)

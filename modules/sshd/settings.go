@@ -25,7 +25,8 @@ type setting struct {
 	keyword string // sshd_config spelling
 	kind    kind
 	// def is the hardened default in sshd_config form; nil leaves the
-	// keyword unmanaged unless the profile sets it.
+	// keyword unmanaged unless the profile sets it (algorithm lists are
+	// managed anyway: their default depends on the installed OpenSSH).
 	def []string
 	// valid lists accepted values (enums, algorithms).
 	valid []string
@@ -33,7 +34,8 @@ type setting struct {
 	boolAlias bool
 	min, max  int
 	// builtin is sshd's own default in `sshd -T` form (what applies when no
-	// file sets the keyword); used when planning from files.
+	// file sets the keyword); used when planning from files. The algorithm
+	// lists' come from the installed release.
 	builtin []string
 }
 
@@ -64,15 +66,12 @@ var settings = []setting{
 		builtin: []string{"INFO"}},
 	{attr: "allow_users", keyword: "AllowUsers", kind: kindNames},
 	{attr: "allow_groups", keyword: "AllowGroups", kind: kindNames},
-	{attr: "kex_algorithms", keyword: "KexAlgorithms", kind: kindAlgos, def: []string{strings.Join(hardenedKex, ",")},
-		valid: knownKex, builtin: []string{defaultKex}},
-	{attr: "ciphers", keyword: "Ciphers", kind: kindAlgos, def: []string{strings.Join(hardenedCiphers, ",")},
-		valid: knownCiphers, builtin: []string{defaultCiphers}},
-	{attr: "macs", keyword: "MACs", kind: kindAlgos, def: []string{strings.Join(hardenedMACs, ",")},
-		valid: knownMACs, builtin: []string{defaultMACs}},
-	{attr: "host_key_algorithms", keyword: "HostKeyAlgorithms", kind: kindAlgos,
-		def: []string{strings.Join(hardenedHostKeyAlgorithms, ",")}, valid: knownHostKeyAlgorithms,
-		builtin: []string{defaultHostKeyAlgorithms}},
+	// The algorithm lists default to the hardened set of the installed
+	// OpenSSH (algorithms.go), chosen when the plan knows the release.
+	{attr: "kex_algorithms", keyword: "KexAlgorithms", kind: kindAlgos},
+	{attr: "ciphers", keyword: "Ciphers", kind: kindAlgos},
+	{attr: "macs", keyword: "MACs", kind: kindAlgos},
+	{attr: "host_key_algorithms", keyword: "HostKeyAlgorithms", kind: kindAlgos},
 }
 
 // settingByKey finds a managed setting by its lower-case keyword.
@@ -135,8 +134,6 @@ func normalize(lowerKeyword, v string) string {
 				return v + ":30:" + v
 			}
 		}
-	case kindAlgos:
-		return resolveAlgos(v, s.builtin[0])
 	}
 	return v
 }
@@ -164,8 +161,10 @@ func parseSeconds(v string) (int, bool) {
 	return total, v != ""
 }
 
-// resolveAlgos applies sshd's list operators against the built-in default:
-// "+a,b" appends, "-a*" removes (wildcards allowed), "^a" puts in front.
+// resolveAlgos applies sshd's list operators against the compiled-in
+// default: "+a,b" appends, "-a*" removes (wildcards allowed), "^a" puts in
+// front. normalize leaves algorithm lists as written; this needs the
+// installed release.
 func resolveAlgos(v, builtin string) string {
 	if v == "" {
 		return builtin

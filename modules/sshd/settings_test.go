@@ -1,6 +1,10 @@
 package sshd
 
-import "testing"
+import (
+	"testing"
+
+	"harden/modules/internal/dpkg"
+)
 
 func TestNormalize(t *testing.T) {
 	tests := []struct{ key, in, want string }{
@@ -16,16 +20,51 @@ func TestNormalize(t *testing.T) {
 		{"loglevel", "DEBUG", "DEBUG1"},
 		{"allowtcpforwarding", "all", "yes"},
 		{"port", "022", "22"},
-		{"ciphers", "-aes*-ctr", "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com"},
-		{"macs", "+hmac-md5", defaultMACs + ",hmac-md5"},
-		{"macs", "^hmac-sha1", "hmac-sha1,umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com," +
-			"hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com,hmac-sha2-256,hmac-sha2-512"},
 		{"kexalgorithms", "curve25519-sha256", "curve25519-sha256"},
-		{"usepam", "Yes", "Yes"}, // not managed: left as written
+		{"macs", "+hmac-md5", "+hmac-md5"}, // operators need the release: effectiveValues resolves them
+		{"usepam", "Yes", "Yes"},           // not managed: left as written
 	}
 	for _, tt := range tests {
 		if got := normalize(tt.key, tt.in); got != tt.want {
 			t.Errorf("normalize(%s, %q) = %q, want %q", tt.key, tt.in, got, tt.want)
+		}
+	}
+}
+
+// sshd's +, - and ^ change the compiled-in default of the release that is
+// installed: "^curve25519-sha256" puts it ahead of OpenSSH 10.0's ML-KEM
+// and of Debian 12's NTRU Prime.
+func TestEffectiveAlgorithmOperatorsPerRelease(t *testing.T) {
+	files := map[string]string{configPath: "Ciphers -aes*-ctr\nMACs +hmac-md5\nKexAlgorithms ^curve25519-sha256\n"}
+	tests := []struct {
+		status string
+		want   map[string]string
+	}{
+		{"dpkg/debian12.status", map[string]string{
+			"ciphers": "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+			"macs": "umac-64-etm@openssh.com,umac-128-etm@openssh.com,hmac-sha2-256-etm@openssh.com," +
+				"hmac-sha2-512-etm@openssh.com,hmac-sha1-etm@openssh.com,umac-64@openssh.com,umac-128@openssh.com," +
+				"hmac-sha2-256,hmac-sha2-512,hmac-sha1,hmac-md5",
+			"kexalgorithms": "curve25519-sha256,sntrup761x25519-sha512,sntrup761x25519-sha512@openssh.com," +
+				"curve25519-sha256@libssh.org,ecdh-sha2-nistp256,ecdh-sha2-nistp384,ecdh-sha2-nistp521," +
+				"diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512," +
+				"diffie-hellman-group14-sha256",
+		}},
+		{"dpkg/debian13.status", map[string]string{
+			"ciphers": "chacha20-poly1305@openssh.com,aes128-gcm@openssh.com,aes256-gcm@openssh.com",
+			"kexalgorithms": "curve25519-sha256,mlkem768x25519-sha256,sntrup761x25519-sha512," +
+				"sntrup761x25519-sha512@openssh.com,curve25519-sha256@libssh.org,ecdh-sha2-nistp256," +
+				"ecdh-sha2-nistp384,ecdh-sha2-nistp521",
+		}},
+	}
+	for _, tt := range tests {
+		files[dpkg.StatusPath] = readTestdata(t, tt.status)
+		h, _ := newRoot(t, files)
+		st := readState(t, New(), h)
+		for key, want := range tt.want {
+			if got := st.Effective[key]; len(got.Values) != 1 || got.Values[0] != want {
+				t.Errorf("%s: %s = %q\nwant %q", tt.status, key, got.Values, want)
+			}
 		}
 	}
 }

@@ -27,11 +27,17 @@
 //	  log_level                      = "VERBOSE"
 //	  allow_users                    = ["iri-admin"]  # unmanaged unless set
 //	  allow_groups                   = ["sshusers"]   # unmanaged unless set
-//	  kex_algorithms                 = [...]          # ssh-audit's Debian 12 guide
+//	  kex_algorithms                 = [...]          # default: chosen for the installed OpenSSH
 //	  ciphers                        = [...]
 //	  macs                           = [...]
 //	  host_key_algorithms            = [...]
 //	}
+//
+// The algorithm lists default to a hardened set for the OpenSSH release
+// really installed (found in dpkg's status database; algorithms.go says
+// how the sets are chosen). A list written in the profile may name any
+// algorithm of OpenSSH 9.2 and later; the plan refuses names the installed
+// release does not know.
 //
 // An empty list for allow_users or allow_groups is managed too: it means no
 // such restriction may be in effect.
@@ -41,6 +47,8 @@ import (
 	"context"
 	"strconv"
 	"strings"
+
+	"github.com/hashicorp/hcl/v2"
 
 	"harden/modules/host"
 	"harden/modules/module"
@@ -64,10 +72,16 @@ const (
 // Module is the sshd module. The zero value is not ready: use New.
 type Module struct {
 	// want maps a managed keyword (lower case) to its desired values in
-	// sshd_config form; keywords absent from it are unmanaged.
+	// sshd_config form; keywords absent from it are unmanaged. An algorithm
+	// list mapped to nil takes the hardened set of the installed OpenSSH
+	// (see desired).
 	want map[string][]string
-	// sshdBinary is the sshd used for `sshd -T` and `sshd -t`.
-	sshdBinary string
+	// ranges holds where the profile wrote each name of an algorithm list.
+	ranges map[string]map[string]hcl.Range
+	// sshdBinary is the sshd used for `sshd -T` and `sshd -t`; sshBinary
+	// the client asked for algorithm names (`ssh -Q`) when the installed
+	// release is not in the tables.
+	sshdBinary, sshBinary string
 	// validator replaces running `sshd -t` where no sshd can run (tier-1
 	// tests); it gets the path of the candidate's sshd_config.
 	validator func(ctx context.Context, h *host.Host, candidate string) error
@@ -82,7 +96,7 @@ type Module struct {
 // New returns a module with every hardened default (as if its block were
 // empty).
 func New() *Module {
-	m := &Module{sshdBinary: "sshd"}
+	m := &Module{sshdBinary: "sshd", sshBinary: "ssh"}
 	m.want = defaults()
 	return m
 }
@@ -90,9 +104,27 @@ func New() *Module {
 func defaults() map[string][]string {
 	want := map[string][]string{}
 	for _, s := range settings {
-		if s.def != nil {
+		if s.def != nil || s.kind == kindAlgos {
 			want[strings.ToLower(s.keyword)] = s.def
 		}
+	}
+	return want
+}
+
+// desired is what the profile wants with the algorithm lists it leaves to
+// harden filled in for the installed release. A list the release has no
+// hardened choice for stays unmanaged (the plan warns).
+func (m *Module) desired(rel *release) map[string][]string {
+	want := make(map[string][]string, len(m.want))
+	for key, v := range m.want {
+		if v == nil && settingByKey[key].kind == kindAlgos {
+			set := rel.hardened(key)
+			if len(set) == 0 {
+				continue
+			}
+			v = []string{strings.Join(set, ",")}
+		}
+		want[key] = v
 	}
 	return want
 }
