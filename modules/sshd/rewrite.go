@@ -31,7 +31,9 @@ func renderBlock(want map[string][]string) []string {
 			for _, v := range vals {
 				out = append(out, s.keyword+" "+v)
 			}
-		case kindNames:
+		case kindNames, kindAlgos:
+			// An algorithm list is nil until desired fills in the
+			// installed release's set: nothing to write yet.
 			if len(vals) > 0 {
 				out = append(out, s.keyword+" "+strings.Join(vals, " "))
 			}
@@ -136,7 +138,7 @@ func conflicts(l cfgLine, want []string, onlyAccumulating bool) bool {
 	if accumulates(l.keyword) {
 		return true
 	}
-	if onlyAccumulating {
+	if onlyAccumulating || len(want) == 0 {
 		return false
 	}
 	return normalize(l.keyword, l.value) != normalize(l.keyword, want[0])

@@ -91,3 +91,16 @@ func TestRewriteStaleBlockMovesToTop(t *testing.T) {
 		t.Errorf("got:\n%s\nwant:\n%s", got, want)
 	}
 }
+
+// Before a plan knows the installed release, the algorithm lists have no
+// value yet: the block leaves them out and the operator's lines stay.
+func TestRewriteBeforeAlgorithmsAreChosen(t *testing.T) {
+	got := rewriteMain("KexAlgorithms curve25519-sha256\n", New().want)
+	block := got[:strings.Index(got, blockEnd)]
+	if !strings.Contains(block, "\nPermitRootLogin no\n") || strings.Contains(block, "KexAlgorithms") {
+		t.Errorf("block:\n%s", block)
+	}
+	if !strings.HasSuffix(got, blockEnd+"\nKexAlgorithms curve25519-sha256\n") {
+		t.Errorf("the operator's KexAlgorithms line must stay as it is:\n%s", got)
+	}
+}
