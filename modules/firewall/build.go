@@ -85,11 +85,7 @@ func Build(cfg Config) *Table {
 	for _, p := range cfg.SSHPorts {
 		port := Dport{Proto: protoTCP, Port: uint16(p)}
 		if cfg.SSHRate != nil {
-			for _, v6 := range []bool{false, true} {
-				in.Rules = append(in.Rules, rule(port, CtState{Mask: 8}, // new
-					SetUpdate{Update: true, Set: setName(setSSHRate, v6), V6: v6, Stateful: *cfg.SSHRate},
-					Counter{}, drop))
-			}
+			in.Rules = append(in.Rules, perClient([]Stmt{port, CtState{Mask: 8}}, setSSHRate, true, *cfg.SSHRate)...)
 		}
 		in.Rules = append(in.Rules, connCap(port, setSSHConn, cfg.SSHMaxConnections)...)
 		if len(sshAllow) == 0 {
@@ -173,16 +169,37 @@ func meterSets(base string, timeout time.Duration) []Set {
 	}
 }
 
-// connCap drops a new connection from a source that already holds max.
+// connCap drops a new connection from a client that already holds max.
 func connCap(port Dport, base string, max int) []Rule {
 	if max <= 0 {
 		return nil
 	}
+	return perClient([]Stmt{port}, base, false, CtCount{Count: uint32(max), Over: true})
+}
+
+// clientKeyV6 is the prefix that makes one IPv6 client: a subscriber gets
+// a /64 (or more), and its hosts and privacy addresses change within it.
+const clientKeyV6 = 64
+
+// perClient drops a packet matching match whose client is over its limit
+// (over: a Limit or a CtCount that matches when exceeded), counted in the
+// meter base_v4/base_v6 (an IPv4 client is one address, an IPv6 one a
+// /64). A full meter holds no new client: the rule after each meter drops
+// a client it lacks once such clients together exceed the same limit, so
+// filling the meter does not open the port.
+func perClient(match []Stmt, base string, update bool, over Stmt) []Rule {
 	var out []Rule
 	for _, v6 := range []bool{false, true} {
-		out = append(out, rule(port,
-			SetUpdate{Set: setName(base, v6), V6: v6, Stateful: CtCount{Count: uint32(max), Over: true}},
-			Counter{}, drop))
+		key := 0
+		if v6 {
+			key = clientKeyV6
+		}
+		set := setName(base, v6)
+		meter := SetUpdate{Update: update, Set: set, V6: v6, Key: key, Stateful: over}
+		left := SaddrIn{V6: v6, Set: set, Neg: true, Key: key}
+		out = append(out,
+			rule(append(slices.Clone(match), meter, Counter{}, drop)...),
+			rule(append(slices.Clone(match), left, over, Counter{}, drop)...))
 	}
 	return out
 }
@@ -248,10 +265,12 @@ func (t *Table) verdictFor(r Rule, src netip.Addr, port uint16) (Verdict, bool) 
 		case Saddr:
 			match = s.Prefix.Contains(src)
 		case SaddrIn:
-			// A set holds one family, so a packet of the other never matches.
+			// A set holds one family, so a packet of the other never
+			// matches. A meter holds the source it has just counted.
 			for _, set := range t.Sets {
 				if set.Name == s.Set && src.Is6() == s.V6 {
-					_, match = containing(set.Elements, src)
+					_, in := containing(set.Elements, src)
+					match = (in || set.Dynamic) != s.Neg
 				}
 			}
 		case CtState:
@@ -268,6 +287,8 @@ func (t *Table) verdictFor(r Rule, src netip.Addr, port uint16) (Verdict, bool) 
 		case SetUpdate:
 			l, isLimit := s.Stateful.(Limit)
 			match = isLimit && !l.Over
+		case CtCount:
+			match = !s.Over
 		case Counter:
 			match = true
 		case Verdict:

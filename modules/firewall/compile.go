@@ -85,14 +85,8 @@ func compileStmt(s Stmt, refs *setRefs) ([]expr.Any, error) {
 	case Saddr:
 		return compileSaddr(s.Prefix)
 	case SaddrIn:
-		size := uint32(4)
-		if s.V6 {
-			size = 16
-		}
-		return append(nfproto(s.V6),
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOffset(s.V6), Len: size},
-			&expr.Lookup{SourceRegister: 1, SetName: s.Set, SetID: refs.id(s.Set)},
-		), nil
+		return append(compileSaddrKey(s.V6, s.Key),
+			&expr.Lookup{SourceRegister: 1, SetName: s.Set, SetID: refs.id(s.Set), Invert: s.Neg}), nil
 	case CtState:
 		return []expr.Any{
 			&expr.Ct{Register: 1, Key: expr.CtKeySTATE},
@@ -144,11 +138,7 @@ func compileStmt(s Stmt, refs *setRefs) ([]expr.Any, error) {
 		case Limit:
 			stateful = limitExpr(st)
 		case CtCount:
-			var flags uint32
-			if st.Over {
-				flags = expr.NFT_CONNLIMIT_F_INV
-			}
-			stateful = &expr.Connlimit{Count: st.Count, Flags: flags}
+			stateful = connlimitExpr(st)
 		default:
 			return nil, fmt.Errorf("set @%s: stateful statement %T not modelled", s.Set, s.Stateful)
 		}
@@ -156,15 +146,12 @@ func compileStmt(s Stmt, refs *setRefs) ([]expr.Any, error) {
 		if s.Update {
 			op = unix.NFT_DYNSET_OP_UPDATE
 		}
-		size := uint32(4)
-		if s.V6 {
-			size = 16
-		}
-		return append(nfproto(s.V6),
-			&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOffset(s.V6), Len: size},
+		return append(compileSaddrKey(s.V6, s.Key),
 			&expr.Dynset{SrcRegKey: 1, SetName: s.Set, SetID: refs.id(s.Set), Operation: op,
 				Exprs: []expr.Any{stateful}},
 		), nil
+	case CtCount:
+		return []expr.Any{connlimitExpr(s)}, nil
 	case Counter:
 		return []expr.Any{&expr.Counter{}}, nil
 	case Verdict:
@@ -215,6 +202,30 @@ func compileSaddr(p netip.Prefix) ([]expr.Any, error) {
 			Xor: make([]byte, len(addr))},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: addr},
 	), nil
+}
+
+// compileSaddrKey loads the source address into register 1 as a set key:
+// the whole address, masked to a prefix when key is shorter.
+func compileSaddrKey(v6 bool, key int) []expr.Any {
+	size := 4
+	if v6 {
+		size = 16
+	}
+	out := append(nfproto(v6),
+		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseNetworkHeader, Offset: saddrOffset(v6), Len: uint32(size)})
+	if key > 0 && key < size*8 {
+		out = append(out, &expr.Bitwise{SourceRegister: 1, DestRegister: 1, Len: uint32(size),
+			Mask: net.CIDRMask(key, size*8), Xor: make([]byte, size)})
+	}
+	return out
+}
+
+func connlimitExpr(c CtCount) *expr.Connlimit {
+	var flags uint32
+	if c.Over {
+		flags = expr.NFT_CONNLIMIT_F_INV
+	}
+	return &expr.Connlimit{Count: c.Count, Flags: flags}
 }
 
 func limitExpr(s Limit) *expr.Limit {

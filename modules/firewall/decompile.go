@@ -87,12 +87,18 @@ func candidates(exprs []expr.Any, sets readSets) []Stmt {
 		case expr.MetaKeyNFPROTO:
 			v6 := bytes.Equal(cmpData(1), []byte{unix.NFPROTO_IPV6})
 			if p, ok := at(2).(*expr.Payload); ok && p.Base == expr.PayloadBaseNetworkHeader {
-				if d, ok := at(3).(*expr.Dynset); ok {
-					out = append(out, dynsetStmt(d, v6))
+				next, key := 3, 0
+				if b, ok := at(3).(*expr.Bitwise); ok {
+					if ones, bits := net.IPMask(b.Mask).Size(); bits > 0 {
+						next, key = 4, ones
+					}
 				}
-				if l, ok := at(3).(*expr.Lookup); ok {
+				if d, ok := at(next).(*expr.Dynset); ok {
+					out = append(out, dynsetStmt(d, v6, key))
+				}
+				if l, ok := at(next).(*expr.Lookup); ok {
 					if s, ok := sets[l.SetName]; ok && !s.anonymous {
-						out = append(out, SaddrIn{V6: v6, Set: l.SetName})
+						out = append(out, SaddrIn{V6: v6, Set: l.SetName, Neg: l.Invert, Key: key})
 					}
 				}
 				if addr, ok := prefixFrom(cmpData(3), v6); ok {
@@ -127,6 +133,8 @@ func candidates(exprs []expr.Any, sets readSets) []Stmt {
 		}
 	case *expr.Limit:
 		out = append(out, limitStmt(e))
+	case *expr.Connlimit:
+		out = append(out, ctCountStmt(e))
 	case *expr.Counter:
 		out = append(out, Counter{})
 	case *expr.Verdict:
@@ -140,17 +148,21 @@ func candidates(exprs []expr.Any, sets readSets) []Stmt {
 	return out
 }
 
-func dynsetStmt(d *expr.Dynset, v6 bool) Stmt {
-	s := SetUpdate{Update: d.Operation == unix.NFT_DYNSET_OP_UPDATE, Set: d.SetName, V6: v6}
+func dynsetStmt(d *expr.Dynset, v6 bool, key int) Stmt {
+	s := SetUpdate{Update: d.Operation == unix.NFT_DYNSET_OP_UPDATE, Set: d.SetName, V6: v6, Key: key}
 	if len(d.Exprs) == 1 {
 		switch st := d.Exprs[0].(type) {
 		case *expr.Limit:
 			s.Stateful = limitStmt(st)
 		case *expr.Connlimit:
-			s.Stateful = CtCount{Count: st.Count, Over: st.Flags&expr.NFT_CONNLIMIT_F_INV != 0}
+			s.Stateful = ctCountStmt(st)
 		}
 	}
 	return s
+}
+
+func ctCountStmt(c *expr.Connlimit) CtCount {
+	return CtCount{Count: c.Count, Over: c.Flags&expr.NFT_CONNLIMIT_F_INV != 0}
 }
 
 func limitStmt(l *expr.Limit) Limit {

@@ -57,17 +57,24 @@ func dialFrom(ns *netns, src, addr string, port int, timeout time.Duration) (net
 // wantReach dials from src and fails the test unless the outcome is want.
 func wantReach(t *testing.T, ns *netns, src, addr string, port int, want bool) {
 	t.Helper()
+	if c := reach(t, ns, src, addr, port, want); c != nil {
+		c.Close()
+	}
+}
+
+// reach dials from src, fails the test unless the outcome is want, and
+// returns the connection (nil if none) for the caller to close.
+func reach(t *testing.T, ns *netns, src, addr string, port int, want bool) net.Conn {
+	t.Helper()
 	timeout := 1500 * time.Millisecond
 	if !want {
 		timeout = time.Second
 	}
 	c, err := dialFrom(ns, src, addr, port, timeout)
-	if err == nil {
-		c.Close()
-	}
 	if got := err == nil; got != want {
 		t.Errorf("from %s to [%s]:%d: reached %v, want %v (%v)", src, addr, port, got, want, err)
 	}
+	return c
 }
 
 // applyProfile decodes src, plans, applies (with the real `nft -c` check

@@ -2,6 +2,7 @@ package firewall
 
 import (
 	"fmt"
+	"net"
 	"net/netip"
 	"strings"
 	"time"
@@ -103,8 +104,9 @@ type Limit struct {
 	Over  bool
 }
 
-// CtCount matches when the number of tracked connections of the set
-// element exceeds Count (with Over); it lives inside a SetUpdate.
+// CtCount matches when the number of tracked connections exceeds Count
+// (with Over): those of the set element inside a SetUpdate, or, on its
+// own, those that passed the statement.
 type CtCount struct {
 	Count uint32
 	Over  bool
@@ -113,9 +115,12 @@ type CtCount struct {
 // SetUpdate adds (or updates) the packet's source address in a set, with a
 // per-element stateful statement (a Limit or a CtCount): nft's meter.
 type SetUpdate struct {
-	Update   bool // "update" refreshes the element's timeout, "add" does not
-	Set      string
-	V6       bool
+	Update bool // "update" refreshes the element's timeout, "add" does not
+	Set    string
+	V6     bool
+	// Key is the prefix length the source address is cut to (64: one
+	// element per IPv6 /64); 0 keys by the whole address.
+	Key      int
 	Stateful Stmt
 }
 
@@ -259,14 +264,32 @@ func (s CtCount) String() string {
 }
 
 func (s SetUpdate) String() string {
-	op, kw := "add", "ip"
+	op := "add"
 	if s.Update {
 		op = "update"
 	}
-	if s.V6 {
-		kw = "ip6"
+	return fmt.Sprintf("%s @%s { %s %s }", op, s.Set, saddrKey(s.V6, s.Key), s.Stateful)
+}
+
+// saddrKey is the source address as a set key: "ip saddr", or cut to a
+// prefix, "ip6 saddr & ffff:ffff:ffff:ffff::".
+func saddrKey(v6 bool, key int) string {
+	if !v6 {
+		return "ip saddr" + keyMask(false, key)
 	}
-	return fmt.Sprintf("%s @%s { %s saddr %s }", op, s.Set, kw, s.Stateful)
+	return "ip6 saddr" + keyMask(true, key)
+}
+
+func keyMask(v6 bool, key int) string {
+	bits := 32
+	if v6 {
+		bits = 128
+	}
+	if key == 0 || key == bits {
+		return ""
+	}
+	mask, _ := netip.AddrFromSlice(net.CIDRMask(key, bits))
+	return " & " + mask.String()
 }
 
 func (Counter) String() string   { return "counter" }

@@ -11,10 +11,14 @@ import (
 // text form prints them.
 
 // SaddrIn matches the source address against a named set of the table
-// (ip or ip6 by V6): `ip saddr @deny_v4`.
+// (ip or ip6 by V6): `ip saddr @deny_v4`. Neg matches an address the set
+// lacks; Key cuts the address to a prefix first, as a meter keyed by
+// that prefix stores it (SetUpdate.Key).
 type SaddrIn struct {
 	V6  bool
 	Set string
+	Neg bool
+	Key int
 }
 
 // DportSet matches a TCP or UDP destination port against an anonymous
@@ -25,10 +29,11 @@ type DportSet struct {
 }
 
 func (s SaddrIn) String() string {
-	if s.V6 {
-		return "ip6 saddr @" + s.Set
+	op := ""
+	if s.Neg {
+		op = "!= "
 	}
-	return "ip saddr @" + s.Set
+	return saddrKey(s.V6, s.Key) + " " + op + "@" + s.Set
 }
 
 func (s DportSet) String() string {

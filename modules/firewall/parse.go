@@ -3,6 +3,8 @@ package firewall
 import (
 	"bufio"
 	"fmt"
+	"net"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -237,9 +239,22 @@ func (p *ruleParser) stmt() (Stmt, error) {
 		if err := p.expect("saddr"); err != nil {
 			return nil, err
 		}
+		key, err := p.keyMask()
+		if err != nil {
+			return nil, err
+		}
+		in := SaddrIn{V6: kw == "ip6", Key: key}
+		if p.peek() == "!=" {
+			p.take()
+			in.Neg = true
+		}
 		t := p.take()
 		if name, ok := strings.CutPrefix(t, "@"); ok {
-			return SaddrIn{V6: kw == "ip6", Set: name}, nil
+			in.Set = name
+			return in, nil
+		}
+		if in.Neg || key != 0 {
+			return nil, fmt.Errorf("%s saddr: a mask or != only before a set", kw)
 		}
 		pfx, err := parsePrefix(t)
 		if err != nil || pfx.Addr().Is6() != (kw == "ip6") {
@@ -247,6 +262,9 @@ func (p *ruleParser) stmt() (Stmt, error) {
 		}
 		return Saddr{Prefix: pfx}, nil
 	case "ct":
+		if p.peek() == "count" {
+			return p.ctCount()
+		}
 		if err := p.expect("state"); err != nil {
 			return nil, err
 		}
@@ -315,30 +333,20 @@ func (p *ruleParser) stmt() (Stmt, error) {
 		if err := p.expect("saddr"); err != nil {
 			return nil, err
 		}
+		var err error
+		if s.Key, err = p.keyMask(); err != nil {
+			return nil, err
+		}
 		switch p.take() {
 		case "limit":
-			l, err := p.limit()
-			if err != nil {
-				return nil, err
-			}
-			s.Stateful = l
+			s.Stateful, err = p.limit()
 		case "ct":
-			if err := p.expect("count"); err != nil {
-				return nil, err
-			}
-			var c CtCount
-			if p.peek() == "over" {
-				p.take()
-				c.Over = true
-			}
-			n, err := p.number(32)
-			if err != nil {
-				return nil, err
-			}
-			c.Count = uint32(n)
-			s.Stateful = c
+			s.Stateful, err = p.ctCount()
 		default:
-			return nil, fmt.Errorf("meter statement not modelled")
+			err = fmt.Errorf("meter statement not modelled")
+		}
+		if err != nil {
+			return nil, err
 		}
 		return s, p.expect("}")
 	case "counter":
@@ -368,6 +376,40 @@ func (p *ruleParser) sportDport(kw string, proto uint8) (Stmt, error) {
 	}
 	dport, err := p.number(16)
 	return SportDport{Proto: proto, Sport: uint16(sport), Dport: uint16(dport)}, err
+}
+
+// keyMask parses "& MASK" after "saddr" into the prefix length the mask
+// keeps; 0 when there is none.
+func (p *ruleParser) keyMask() (int, error) {
+	if p.peek() != "&" {
+		return 0, nil
+	}
+	p.take()
+	t := p.take()
+	mask, err := netip.ParseAddr(t)
+	if err != nil {
+		return 0, fmt.Errorf("bad mask %q", t)
+	}
+	ones, bits := net.IPMask(mask.AsSlice()).Size()
+	if bits == 0 {
+		return 0, fmt.Errorf("mask %q is no prefix", t)
+	}
+	return ones, nil
+}
+
+// ctCount parses "count [over] N" after "ct".
+func (p *ruleParser) ctCount() (Stmt, error) {
+	if err := p.expect("count"); err != nil {
+		return nil, err
+	}
+	var c CtCount
+	if p.peek() == "over" {
+		p.take()
+		c.Over = true
+	}
+	n, err := p.number(32)
+	c.Count = uint32(n)
+	return c, err
 }
 
 // limit parses what follows "limit".
