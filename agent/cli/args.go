@@ -143,12 +143,11 @@ func requireRoot(euid int, verb string, args []string) error {
 
 // commandLine is a harden command to print for copy-paste. It keeps -root,
 // as an absolute path, so that it acts on the system the printing run did.
-func (o *options) commandLine(verb string, args ...string) string {
+func commandLine(root, verb string, args ...string) string {
 	words := []string{"harden", verb}
-	if o.root != "" && o.root != "/" {
-		root, err := filepath.Abs(o.root)
-		if err != nil {
-			root = o.root
+	if root != "" && root != "/" {
+		if abs, err := filepath.Abs(root); err == nil {
+			root = abs
 		}
 		words = append(words, "-root", root)
 	}

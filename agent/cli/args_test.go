@@ -141,17 +141,21 @@ func TestRootDecision(t *testing.T) {
 
 func TestCommandLineKeepsRoot(t *testing.T) {
 	img := t.TempDir()
+	t.Chdir(filepath.Dir(img))
 	for _, c := range []struct {
-		o    options
+		root string
+		args []string
 		want string
 	}{
-		{options{root: "/"}, "harden rollback RUN1"},
-		{options{root: ""}, "harden rollback RUN1"},
-		{options{root: img}, "harden rollback -root " + img + " RUN1"},
-		{options{root: "/srv/my image"}, "harden rollback -root '/srv/my image' RUN1"},
+		{"/", nil, "harden rollback"},
+		{"", []string{"R1"}, "harden rollback R1"},
+		{img, []string{"R1"}, "harden rollback -root " + img + " R1"},
+		{filepath.Base(img), nil, "harden rollback -root " + img}, // relative: pasted elsewhere, still the image
+		{"/srv/my image", []string{"R1"}, "harden rollback -root '/srv/my image' R1"},
+		{"/srv/it's", nil, `harden rollback -root '/srv/it'\''s'`},
 	} {
-		if got := c.o.commandLine("rollback", "RUN1"); got != c.want {
-			t.Errorf("root %q: %q, want %q", c.o.root, got, c.want)
+		if got := commandLine(c.root, "rollback", c.args...); got != c.want {
+			t.Errorf("root %q: %s, want %s", c.root, got, c.want)
 		}
 	}
 }

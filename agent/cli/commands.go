@@ -76,8 +76,8 @@ func runApply(io IO, args []string) int {
 	if !ok {
 		return ExitError
 	}
-	ctx, cancel := interruptContext(io.Err, fmt.Sprintf("The apply may be half done: `%s` lists its run "+
-		"and `%s` undoes it.", o.commandLine("status"), o.commandLine("rollback", "RUN-ID")))
+	ctx, cancel := interruptContext(io.Err, fmt.Sprintf("The apply may be half done: `%s` undoes it "+
+		"(it takes the interrupted run).", commandLine(o.root, "rollback")))
 	defer cancel()
 	lock, ok := lockMachine(ctx, io, s, "apply", lockWait)
 	if !ok {
@@ -151,7 +151,7 @@ func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, err error) int
 		_ = render.Text(io.Out, p)
 	} else if err == nil {
 		fmt.Fprintf(io.Out, "\nApply complete: %d changes made (run %s).\nBackups and the record of this run: %s\nUndo with: %s\n",
-			p.Summary.Total(), run.ID, e2sys(run.Dir), o.commandLine("rollback", run.ID))
+			p.Summary.Total(), run.ID, e2sys(run.Dir), commandLine(o.root, "rollback", run.ID))
 	}
 	if err != nil {
 		return fail(io, err)
@@ -227,7 +227,7 @@ func runRollback(io IO, args []string) int {
 	}
 	e, _ := s.engine(nil)
 	ctx, cancel := interruptContext(io.Err, fmt.Sprintf("The rollback may be half done: run `%s` again.",
-		o.commandLine("rollback", words...)))
+		commandLine(o.root, "rollback", words...)))
 	defer cancel()
 	lock, ok := lockMachine(ctx, io, s, "rollback", rollbackLockWait(pendingOnly))
 	if !ok {

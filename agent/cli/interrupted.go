@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"strings"
 
 	"harden/agent/engine"
 	"harden/agent/store"
@@ -19,28 +18,7 @@ func withRollbackHint(err error, root string) error {
 		return err
 	}
 	return fmt.Errorf("%w.\nRoll it back first with `%s` (it takes the interrupted run and restores what it "+
-		"changed), then apply again", err, rollbackCommand(root, ""))
-}
-
-// rollbackCommand is the rollback command line for a run (the default run
-// when id is ""), with -root when the run is in an image.
-func rollbackCommand(root, id string) string {
-	args := []string{"harden", "rollback"}
-	if root != "" && root != "/" {
-		args = append(args, "-root", shellQuote(root))
-	}
-	if id != "" {
-		args = append(args, id)
-	}
-	return strings.Join(args, " ")
-}
-
-// shellQuote quotes a word for a POSIX shell when it needs it.
-func shellQuote(s string) string {
-	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789/._-+:@") == "" {
-		return s
-	}
-	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+		"changed), then apply again", err, commandLine(root, "rollback"))
 }
 
 // describeActivity says whether a harden is changing the machine right now,
@@ -62,6 +40,6 @@ func describeActivity(w io.Writer, h *host.Host, root string) error {
 	}
 	fmt.Fprintf(w, "INTERRUPTED: run %s was cut off while applying (started %s): its changes may be half made.\n"+
 		"  Apply refuses until it is rolled back: %s\n",
-		cut.ID, cut.Started.Local().Format("2006-01-02 15:04:05 MST"), rollbackCommand(root, ""))
+		cut.ID, cut.Started.Local().Format("2006-01-02 15:04:05 MST"), commandLine(root, "rollback"))
 	return nil
 }
