@@ -27,8 +27,22 @@ var attack = Attack{N: attackN, GiveUp: time.Second, Dur: 3 * time.Second, Inter
 
 func startStub(t *testing.T) *iristub.Server {
 	t.Helper()
+	return startStubIn(t, nil)
+}
+
+// startStubIn starts the stub node on loopback in a namespace (nil: the
+// host's).
+func startStubIn(t *testing.T, ns *Netns) *iristub.Server {
+	t.Helper()
 	stub := iristub.New(iristub.Options{Workers: workers, SlowReference: slowWalk})
-	if err := stub.Listen("127.0.0.1:0"); err != nil {
+	listen := func() error { return stub.Listen("127.0.0.1:0") }
+	var err error
+	if ns != nil {
+		err = ns.Do(listen)
+	} else {
+		err = listen()
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
@@ -74,14 +88,15 @@ func startProxyWith(t *testing.T, stub *iristub.Server, profile string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startProxySettings(t, stub, s)
+	return startProxyIn(t, nil, stub, s)
 }
 
-// startProxySettings runs haproxy on the rendering of s.
-func startProxySettings(t *testing.T, stub *iristub.Server, s haproxy.Settings) *Proxy {
+// startProxyIn runs haproxy on the rendering of s in a namespace (nil: the
+// host's).
+func startProxyIn(t *testing.T, ns *Netns, stub *iristub.Server, s haproxy.Settings) *Proxy {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := StartProxy(ctx, t.TempDir(), s, stub.Addr())
+	p, err := StartProxyIn(ctx, ns, t.TempDir(), s, stub.Addr())
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -3,8 +3,10 @@
 package attack
 
 import (
+	"context"
 	"net"
 	"net/http"
+	"os"
 	"testing"
 	"time"
 )
@@ -35,7 +37,7 @@ func TestFullClientTableLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.ClientTableSize = size
-			p := startProxySettings(t, stub, s)
+			p := startProxyIn(t, nil, stub, s)
 			call := func(last byte, body string) (int, error) {
 				return Call(Client(net.IPv4(127, 0, 0, last), 5*time.Second, false), p.Addr, body, nil)
 			}
@@ -57,3 +59,92 @@ func TestFullClientTableLimits(t *testing.T) {
 // fastTips is tip selection without a reference: quick on the node, still
 // a heavy call for the proxy.
 const fastTips = `{"command":"getTransactionsToApprove","depth":3}`
+
+// TestIPv6ClientsCountPerPrefix: the per-client limits count an IPv6
+// client per /64 (one host's usual share, which it can fill with
+// addresses), in a namespace where the proxy listens on "::". IPv4 clients
+// reaching that dual-stack listener still count one address each.
+func TestIPv6ClientsCountPerPrefix(t *testing.T) {
+	ns, a1, a2, b := ipv6Clients(t)
+	stub := startStubIn(t, ns)
+	s, err := SettingsFromProfile("haproxy {\n  max_conn_per_ip = 3\n  heavy_maxconn = 2\n  http_request_timeout = \"10s\"\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxyIn(t, ns, stub, s)
+	call := func(src net.IP, addr, body string) int {
+		st, _ := Call(ClientIn(ns, src, 10*time.Second, false), addr, body, nil)
+		return st
+	}
+
+	// Connections: a1 holds max_conn_per_ip; a2, in the same /64, is over.
+	hold := func(src net.IP, addr string) {
+		for i := 0; i < 3; i++ {
+			c, err := ns.Dial(context.Background(), src, addr)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { c.Close() })
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	hold(a1, p.Addr6)
+	if st := call(a2, p.Addr6, NodeInfo); st == http.StatusOK {
+		t.Errorf("%s got a connection beyond %s's limit in the same /64", a2, a1)
+	}
+	if st := call(b, p.Addr6, NodeInfo); st != http.StatusOK {
+		t.Errorf("%s in another /64: status %d, want 200", b, st)
+	}
+	hold(net.IPv4(127, 0, 0, 5), p.Addr)
+	if st := call(net.IPv4(127, 0, 0, 6), p.Addr, NodeInfo); st != http.StatusOK {
+		t.Errorf("IPv4 127.0.0.6 beside a full 127.0.0.5 on the dual-stack listener: status %d, want 200", st)
+	}
+}
+
+// TestIPv6HeavyCallsCountPerPrefix: one heavy call in flight per /64.
+func TestIPv6HeavyCallsCountPerPrefix(t *testing.T) {
+	ns, a1, a2, b := ipv6Clients(t)
+	stub := startStubIn(t, ns)
+	s, err := SettingsFromProfile("haproxy {\n  heavy_maxconn = 2\n}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := startProxyIn(t, ns, stub, s)
+	call := func(src net.IP) int {
+		st, _ := Call(ClientIn(ns, src, 10*time.Second, false), p.Addr6, SlowTips, nil)
+		return st
+	}
+	first := make(chan int, 1)
+	go func() { first <- call(a1) }()
+	time.Sleep(200 * time.Millisecond)
+	if st := call(a2); st != http.StatusTooManyRequests {
+		t.Errorf("%s beside %s's walk in the same /64: status %d, want 429", a2, a1, st)
+	}
+	if st := call(b); st != http.StatusOK {
+		t.Errorf("%s in another /64: status %d, want 200", b, st)
+	}
+	if st := <-first; st != http.StatusOK {
+		t.Errorf("%s: status %d, want 200", a1, st)
+	}
+}
+
+// ipv6Clients is a namespace with three client addresses: a1 and a2 share
+// a /64, b is in another.
+func ipv6Clients(t *testing.T) (ns *Netns, a1, a2, b net.IP) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		t.Skip("needs root: a network namespace")
+	}
+	ns, err := NewNetns()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ns.Close() })
+	a1, a2, b = net.ParseIP("2001:db8:1::1"), net.ParseIP("2001:db8:1::2"), net.ParseIP("2001:db8:2::1")
+	for _, a := range []net.IP{a1, a2, b} {
+		if err := ns.AddAddress(a.String() + "/128"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return ns, a1, a2, b
+}

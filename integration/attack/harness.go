@@ -64,40 +64,62 @@ func SettingsFromProfile(src string) (haproxy.Settings, error) {
 
 // Proxy is a real haproxy process running a rendered configuration.
 type Proxy struct {
-	Addr     string
-	Settings haproxy.Settings
-	cmd      *exec.Cmd
-	log      *lockedBuffer
+	// Addr is the IPv4 loopback address it listens on; Addr6 the IPv6
+	// one ("" on the host, where it listens on IPv4 only).
+	Addr, Addr6 string
+	Settings    haproxy.Settings
+	ns          *Netns
+	cmd         *exec.Cmd
+	log         *lockedBuffer
 }
 
 // StartProxy renders s for a process of its own (loopback port, node at
 // nodeAddr, admin socket and no chroot/user in dir) and starts haproxy in
 // the foreground. Stop it with Close.
 func StartProxy(ctx context.Context, dir string, s haproxy.Settings, nodeAddr string) (*Proxy, error) {
+	return StartProxyIn(ctx, nil, dir, s, nodeAddr)
+}
+
+// StartProxyIn is StartProxy inside a network namespace (nil: the host's).
+// There it listens on "::", IPv4 and IPv6 alike, the way a public node
+// binds.
+func StartProxyIn(ctx context.Context, ns *Netns, dir string, s haproxy.Settings, nodeAddr string) (*Proxy, error) {
 	bin, err := exec.LookPath("haproxy")
 	if err != nil {
 		return nil, fmt.Errorf("haproxy binary: %w", err)
 	}
-	port, err := freePort()
+	var port int
+	pick := func() (err error) { port, err = freePort(); return err }
+	if ns != nil {
+		err = ns.Do(pick)
+	} else {
+		err = pick()
+	}
 	if err != nil {
 		return nil, err
 	}
-	s.Addresses, s.Port, s.Node = []string{"127.0.0.1"}, port, nodeAddr
+	p := &Proxy{Addr: fmt.Sprintf("127.0.0.1:%d", port), ns: ns, log: &lockedBuffer{}}
+	s.Addresses = []string{"127.0.0.1"}
+	if ns != nil {
+		s.Addresses, p.Addr6 = []string{"::"}, fmt.Sprintf("[::1]:%d", port)
+	}
+	s.Port, s.Node = port, nodeAddr
 	s.Chroot, s.User, s.Group, s.Log = "", "", "", "stdout"
 	s.AdminSocket = filepath.Join(dir, "admin.sock")
 	cfg := filepath.Join(dir, "haproxy.cfg")
 	if err := os.WriteFile(cfg, []byte(haproxy.Render(s)), 0o600); err != nil {
 		return nil, err
 	}
-	p := &Proxy{Addr: fmt.Sprintf("127.0.0.1:%d", port), Settings: s, log: &lockedBuffer{}}
-	p.cmd = exec.CommandContext(ctx, bin, "-db", "-f", cfg)
+	p.Settings = s
+	name, args := ns.command(bin, "-db", "-f", cfg)
+	p.cmd = exec.CommandContext(ctx, name, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
 		return nil, err
 	}
 	deadline := time.Now().Add(5 * time.Second)
 	for {
-		c, err := net.DialTimeout("tcp", p.Addr, 200*time.Millisecond)
+		c, err := ns.Dial(ctx, nil, p.Addr)
 		if err == nil {
 			c.Close()
 			return p, nil
@@ -158,9 +180,14 @@ func (l *lockedBuffer) String() string {
 
 // Client is an HTTP client calling from a given loopback address.
 func Client(src net.IP, timeout time.Duration, keepAlive bool) *http.Client {
-	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: src}, Timeout: 2 * time.Second}
+	return ClientIn(nil, src, timeout, keepAlive)
+}
+
+// ClientIn is Client inside a network namespace (nil: the host's).
+func ClientIn(ns *Netns, src net.IP, timeout time.Duration, keepAlive bool) *http.Client {
+	dial := func(ctx context.Context, _, addr string) (net.Conn, error) { return ns.Dial(ctx, src, addr) }
 	return &http.Client{Timeout: timeout, Transport: &http.Transport{
-		DialContext: d.DialContext, DisableKeepAlives: !keepAlive, MaxIdleConnsPerHost: 4,
+		DialContext: dial, DisableKeepAlives: !keepAlive, MaxIdleConnsPerHost: 4,
 	}}
 }
 

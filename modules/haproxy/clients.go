@@ -9,6 +9,10 @@ import (
 // Per-client rules: the limits on each client address and the one heavy
 // call in flight a client may have.
 
+// clientKey is what counts as one client: an IPv4 address, or an IPv6
+// /64 (one host's usual share, which it can fill with addresses).
+const clientKey = "src,ipmask(32,64)"
+
 // costlyTable counts each client's heavy and proof-of-work calls in flight.
 const costlyTable = "per_client_costly"
 
@@ -63,11 +67,12 @@ func renderClientLimits(w func(string, ...any), s Settings) {
 		store = append(store, fmt.Sprintf("http_req_rate(%s)", dur(s.RatePeriod)))
 	}
 	w("")
-	w("    # Per client address limits (IPv4 is stored as IPv4-mapped IPv6). A full table")
-	w("    # keeps its entries until they expire (nopurge) and refuses new clients: a flood")
-	w("    # of addresses can neither evict a limited client nor get in unlimited.")
+	w("    # Per client limits. A client is an IPv4 address or an IPv6 /64 (one host's")
+	w("    # usual share; IPv4 is stored as IPv4-mapped IPv6). A full table keeps its")
+	w("    # entries until they expire (nopurge) and refuses new clients: a flood of")
+	w("    # addresses can neither evict a limited client nor get in unlimited.")
 	w("    stick-table type ipv6 size %s expire %s nopurge store %s", tableSize(s), dur(maxDur(s.RatePeriod*2, time.Minute)), strings.Join(store, ","))
-	w("    tcp-request connection track-sc0 src%s", unlessTrusted(s))
+	w("    tcp-request connection track-sc0 %s%s", clientKey, unlessTrusted(s))
 	w("    tcp-request connection reject unless { sc0_tracked }%s", orTrusted(s))
 	if s.MaxConnPerIP > 0 {
 		w("    tcp-request connection reject if { sc0_conn_cur gt %d }", s.MaxConnPerIP)
@@ -90,7 +95,7 @@ func renderOnePerClient(w func(string, ...any), s Settings) {
 	w("    # the rest of its calls are refused at once instead of queueing in front of")
 	w("    # everyone else's.")
 	w("    acl costly var(txn.cmd) -m str %s", strings.Join(costly, " "))
-	w("    http-request track-sc1 src table %s if costly%s", costlyTable, notTrusted(s))
+	w("    http-request track-sc1 %s table %s if costly%s", clientKey, costlyTable, notTrusted(s))
 	// Untracked, a client's costly call met a full table: refused too.
 	deny(w, "client-busy", 429, "Too many heavy calls at once from this client",
 		fmt.Sprintf("{ sc1_conn_cur gt %d } || costly !{ sc1_tracked }%s", s.HeavyMaxConnPerIP, notTrusted(s)))

@@ -100,7 +100,7 @@ func TestRenderPolicies(t *testing.T) {
 		"{ req.hdr_val(Content-Length) gt 65536 }",
 		"use_backend iri_heavy if { var(txn.cmd) -m str getTransactionsToApprove }",
 		"acl costly var(txn.cmd) -m str getTransactionsToApprove\n",
-		"http-request track-sc1 src table per_client_costly if costly\n",
+		"http-request track-sc1 src,ipmask(32,64) table per_client_costly if costly\n",
 		"str(client-busy) if { sc1_conn_cur gt 1 }",
 		"backend per_client_costly\n",
 		"timeout server 90s\n    server node 127.0.0.1:14265 maxconn 1",
@@ -130,9 +130,9 @@ func TestRenderPolicies(t *testing.T) {
 		"use_backend iri_pow if { var(txn.cmd) -m str attachToTangle }",
 		"use_backend iri_heavy if { var(txn.cmd) -m str getTransactionsToApprove findTransactions }",
 		"acl trusted src 10.1.0.0/16 2001:db8::1",
-		"track-sc0 src unless trusted",
+		"track-sc0 src,ipmask(32,64) unless trusted",
 		"acl costly var(txn.cmd) -m str getTransactionsToApprove findTransactions attachToTangle\n",
-		"track-sc1 src table per_client_costly if costly !trusted\n",
+		"track-sc1 src,ipmask(32,64) table per_client_costly if costly !trusted\n",
 		"tcp-request connection reject unless { sc0_tracked } || trusted\n",
 	} {
 		if !strings.Contains(pub, want) {
