@@ -106,17 +106,17 @@ func runApply(io IO, args []string) int {
 			return fail(io, err)
 		}
 	}
+	guarded, err := commitConfirmed(e, s, &o, p, noConfirm, window, held, final)
+	if err != nil {
+		return fail(io, err)
+	}
 	if !autoApprove && !askYes(io) {
 		fmt.Fprintln(io.Out, "\nApply cancelled; nothing was changed.")
 		return ExitError
 	}
-	guarded := !noConfirm && !s.host.Offline() && touchesAccess(p)
-	if guarded {
-		armConfirm(e, s, &o, window, held, final)
-	}
 	run, err := e.Apply(ctx, p)
-	if err != nil && guarded {
-		_ = confirm.Disarm(context.Background(), s.host)
+	if err != nil && guarded && run != nil {
+		_ = confirm.Disarm(context.Background(), s.host, run.ID)
 	}
 	code := finishApply(io, &o, p, run, err)
 	if err == nil && guarded && !o.json {
@@ -250,7 +250,7 @@ func runRollback(io IO, args []string) int {
 		return fail(io, err)
 	}
 	if pending != nil && pending.Run == run.ID {
-		_ = confirm.Disarm(ctx, s.host)
+		_ = confirm.Disarm(ctx, s.host, run.ID)
 	}
 	fmt.Fprintf(io.Out, "Run %s is rolled back (status: %s).\n", run.ID, run.Result.Status)
 	return ExitOK

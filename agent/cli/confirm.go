@@ -27,14 +27,25 @@ func touchesAccess(p *plan.Plan) bool {
 	return false
 }
 
-// armConfirm makes the engine arm a rollback before it changes anything.
-func armConfirm(e *engine.Engine, s *session, o *options, window time.Duration, held, final []int) {
+// commitConfirmed decides whether an apply is commit-confirmed (it changes
+// what can cut SSH access, on this machine, without -no-confirm). If so it
+// refuses while another run waits for its confirmation, and makes the
+// engine arm a rollback before it changes anything.
+func commitConfirmed(e *engine.Engine, s *session, o *options, p *plan.Plan, noConfirm bool,
+	window time.Duration, held, final []int) (bool, error) {
+	if noConfirm || s.host.Offline() || !touchesAccess(p) {
+		return false, nil
+	}
+	if err := confirm.CheckNonePending(s.host); err != nil {
+		return false, err
+	}
 	e.BeforeChanges = func(ctx context.Context, run *store.Run) error {
 		p := &confirm.Pending{Run: run.ID, HeldPorts: held, FinalPorts: final, Profile: confirm.Profile{
 			Name: s.source.Name, Source: s.source.Bytes, Vars: o.vars, VarFiles: o.varFiles, Targets: o.targets,
 		}}
 		return confirm.Arm(ctx, s.host, p, window)
 	}
+	return true, nil
 }
 
 func printConfirmHint(io IO, p *confirm.Pending) {
@@ -85,7 +96,7 @@ func runConfirm(io IO, args []string) int {
 		return fail(io, fmt.Errorf("this session came in on port %d, not on the new port %s: "+
 			"open a new session on %s and confirm there (or -force)", port, joinInts(p.FinalPorts), joinInts(p.FinalPorts)))
 	}
-	if err := confirm.Disarm(ctx, s.host); err != nil {
+	if err := confirm.Disarm(ctx, s.host, p.Run); err != nil {
 		return fail(io, err)
 	}
 	fmt.Fprintf(io.Out, "Run %s confirmed; the rollback timer is disarmed.\n", p.Run)

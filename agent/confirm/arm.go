@@ -26,9 +26,14 @@ ExecStart=%s rollback -pending
 WantedBy=multi-user.target
 `
 
-// Arm records a pending confirmation and starts the rollback timer. It runs
-// before the apply changes anything: if arming fails, nothing is changed.
+// Arm records a pending confirmation and starts the run's rollback timer.
+// It runs before the apply changes anything: if arming fails, or another
+// run already waits for its confirmation (a *WaitingError), nothing is
+// changed.
 func Arm(ctx context.Context, h *host.Host, p *Pending, window time.Duration) error {
+	if err := CheckNonePending(h); err != nil {
+		return err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return fmt.Errorf("confirm: find harden's own path: %w", err)
@@ -42,11 +47,36 @@ func Arm(ctx context.Context, h *host.Host, p *Pending, window time.Duration) er
 		return fmt.Errorf("confirm: install %s: %w", BootUnit, err)
 	}
 	argv := []string{exe, "rollback", "-pending", p.Run}
-	if err := h.StartTimer(ctx, TimerUnit, ServiceUnit, window, argv); err != nil {
+	if err := h.StartTimer(ctx, TimerUnit(p.Run), ServiceUnit(p.Run), window, argv); err != nil {
 		_ = Clear(h)
 		return fmt.Errorf("confirm: arm rollback timer: %w", err)
 	}
 	return nil
+}
+
+// CheckNonePending returns a *WaitingError when a run waits for its
+// confirmation: one at a time, or a second apply's failure (or its
+// confirm) could take away the first one's rollback.
+func CheckNonePending(h *host.Host) error {
+	p, err := Load(h)
+	if err != nil {
+		return err
+	}
+	if p != nil {
+		return &WaitingError{Pending: *p}
+	}
+	return nil
+}
+
+// WaitingError is an apply that needs confirming, refused because another
+// run waits for its confirmation.
+type WaitingError struct{ Pending Pending }
+
+func (e *WaitingError) Error() string {
+	return fmt.Sprintf("run %s changed SSH or the firewall and waits for `harden confirm` until %s (it is "+
+		"rolled back then); only one such change can wait at a time. Keep it with `harden confirm` from a new "+
+		"SSH session, or undo it with `harden rollback %s`, then apply again",
+		e.Pending.Run, e.Pending.Deadline.Local().Format("15:04:05 MST"), e.Pending.Run)
 }
 
 // installBootUnit writes and enables the boot-time unit when it is not
@@ -69,9 +99,14 @@ func installBootUnit(ctx context.Context, h *host.Host, exe string) error {
 	return h.SetEnabled(ctx, BootUnit, true)
 }
 
-// Disarm stops the rollback timer and removes the pending state.
-func Disarm(ctx context.Context, h *host.Host) error {
+// Disarm stops a run's rollback timer and removes the pending state if it
+// is that run's: an apply only ever disarms its own rollback.
+func Disarm(ctx context.Context, h *host.Host, run string) error {
 	// Stopping an elapsed or missing timer is fine: the state file decides.
-	_ = h.Systemd().Run(ctx, host.OpStop, TimerUnit)
+	_ = h.Systemd().Run(ctx, host.OpStop, TimerUnit(run))
+	p, err := Load(h)
+	if err != nil || p == nil || p.Run != run {
+		return err
+	}
 	return Clear(h)
 }

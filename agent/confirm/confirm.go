@@ -4,8 +4,9 @@
 //
 // Three things make it hold:
 //   - pending.json in harden's state directory, written first (agent/store);
-//   - a transient systemd timer (harden-rollback.timer + .service, created
-//     over D-Bus) that runs `harden rollback RUN-ID` at the deadline;
+//   - a transient systemd timer named after the run
+//     (harden-rollback-RUN-ID.timer + .service, created over D-Bus) that
+//     runs `harden rollback -pending RUN-ID` at the deadline;
 //   - a boot-time unit (harden-pending-rollback.service) that rolls back a
 //     pending run at boot: a reboot inside the window loses the timer but
 //     not the rollback.
@@ -21,14 +22,17 @@ import (
 // DefaultWindow is how long the operator has to confirm.
 const DefaultWindow = 5 * time.Minute
 
-// Unit names.
-const (
-	TimerUnit   = "harden-rollback.timer"
-	ServiceUnit = "harden-rollback.service"
-	BootUnit    = "harden-pending-rollback.service"
-)
+// BootUnit rolls back a pending run at boot.
+const BootUnit = "harden-pending-rollback.service"
 
-// Pending is an apply waiting for `harden confirm`.
+// TimerUnit is a run's transient rollback timer, named after the run so
+// that no two runs' timers can be mistaken for one another.
+func TimerUnit(run string) string { return "harden-rollback-" + run + ".timer" }
+
+// ServiceUnit is the transient service its timer starts.
+func ServiceUnit(run string) string { return "harden-rollback-" + run + ".service" }
+
+// Pending is an apply waiting for `harden confirm`; there is at most one.
 type Pending struct {
 	Run      string    `json:"run"`
 	Deadline time.Time `json:"deadline"`

@@ -30,7 +30,7 @@ func TestArmRecordsPendingAndJournalsTheBootUnit(t *testing.T) {
 		t.Errorf("pending = %+v", got)
 	}
 	jobs := strings.Join(sd.Jobs, "\n")
-	if !strings.Contains(jobs, "timer "+TimerUnit+" "+ServiceUnit+" after 1m30s:") ||
+	if !strings.Contains(jobs, "timer "+TimerUnit("RUN1")+" "+ServiceUnit("RUN1")+" after 1m30s:") ||
 		!strings.Contains(jobs, " rollback -pending RUN1") {
 		t.Errorf("timer not started as expected:\n%s", jobs)
 	}
@@ -48,7 +48,7 @@ func TestArmRecordsPendingAndJournalsTheBootUnit(t *testing.T) {
 	if h.Exists(unit) || sd.Enabled[BootUnit] {
 		t.Errorf("undo left the boot unit (exists %v, enabled %v)", h.Exists(unit), sd.Enabled[BootUnit])
 	}
-	if err := Disarm(ctx, h); err != nil {
+	if err := Disarm(ctx, h, "RUN1"); err != nil {
 		t.Fatal(err)
 	}
 	if p, _ := Load(h); p != nil {
