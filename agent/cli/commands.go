@@ -37,13 +37,15 @@ func runPlan(io IO, args []string) int {
 	defer cancel()
 	// Plan what a plain apply would do: a port move holds the old port
 	// until confirm (so a plan over that port is not refused either).
-	if _, _, err := holdOldSSHPorts(ctx, s.host, e); err != nil {
+	held, final, err := holdOldSSHPorts(ctx, s.host, e)
+	if err != nil {
 		return fail(io, err)
 	}
 	p, err := e.Plan(ctx)
 	if err != nil {
 		return fail(io, err)
 	}
+	p.SSH = sshAfter(held, final)
 	if err := show(io, o.json, p); err != nil {
 		return fail(io, err)
 	}
@@ -98,8 +100,9 @@ func runApply(io IO, args []string) int {
 	if err != nil {
 		return fail(io, err)
 	}
+	p.SSH = sshAfter(held, final)
 	if p.Empty() {
-		return finishApply(io, &o, p, nil, nil)
+		return finishApply(io, &o, p, nil, nil, nil)
 	}
 	if !o.json {
 		if err := render.Text(io.Out, p); err != nil {
@@ -118,35 +121,48 @@ func runApply(io IO, args []string) int {
 	if err != nil && guarded && run != nil {
 		_ = confirm.Disarm(context.Background(), s.host, run.ID)
 	}
-	code := finishApply(io, &o, p, run, err)
-	if err == nil && guarded && !o.json {
-		if pending, _ := confirm.Load(s.host); pending != nil {
-			printConfirmHint(io, pending)
-		}
+	var pending *confirm.Pending
+	if err == nil && guarded {
+		pending, _ = confirm.Load(s.host)
+	}
+	code := finishApply(io, &o, p, run, pending, err)
+	if pending != nil && !o.json {
+		printConfirmHint(io, pending)
 	}
 	return code
 }
 
 // applyResult is apply's JSON output.
 type applyResult struct {
-	Plan   *plan.Plan `json:"plan"`
-	Run    string     `json:"run,omitempty"`
-	Status string     `json:"status"`
-	Error  string     `json:"error,omitempty"`
+	FormatVersion string     `json:"format_version"`
+	Plan          *plan.Plan `json:"plan"`
+	Run           string     `json:"run,omitempty"`
+	Status        string     `json:"status"`
+	Error         string     `json:"error,omitempty"`
+	// Confirm is set when the apply waits for `harden confirm`.
+	Confirm *pendingResult `json:"confirm,omitempty"`
 }
 
-func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, err error) int {
-	res := applyResult{Plan: p, Status: "no-changes"}
+// pendingResult is what a caller needs of a pending confirmation: which
+// run rolls back, and when, unless confirmed from a new session.
+type pendingResult struct {
+	Run      string    `json:"run"`
+	Deadline time.Time `json:"deadline"`
+}
+
+func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, pending *confirm.Pending, err error) int {
+	res := applyResult{FormatVersion: plan.FormatVersion, Plan: p, Status: "no-changes"}
 	if run != nil {
 		res.Run, res.Status = run.ID, run.Result.Status
 	}
 	if err != nil {
 		res.Error = err.Error()
 	}
+	if pending != nil {
+		res.Confirm = &pendingResult{Run: pending.Run, Deadline: pending.Deadline}
+	}
 	if o.json {
-		enc := json.NewEncoder(io.Out)
-		enc.SetIndent("", "  ")
-		_ = enc.Encode(res)
+		writeJSON(io, res)
 	} else if run == nil {
 		_ = render.Text(io.Out, p)
 	} else if err == nil {
@@ -157,6 +173,13 @@ func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, err error) int
 		return fail(io, err)
 	}
 	return ExitOK
+}
+
+// writeJSON writes a verb's result document on stdout, indented as plans are.
+func writeJSON(io IO, v any) {
+	enc := json.NewEncoder(io.Out)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
 }
 
 // e2sys shows a run directory as the system sees it.

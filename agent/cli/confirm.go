@@ -68,6 +68,7 @@ func runConfirm(io IO, args []string) int {
 			"the new settings let you in.")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
 	fs.BoolVar(&force, "force", false, "confirm even from a session that is not on the new SSH port")
+	fs.BoolVar(&o.json, "json", false, "print machine-readable JSON on stdout")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}
@@ -88,8 +89,7 @@ func runConfirm(io IO, args []string) int {
 		return fail(io, err)
 	}
 	if p == nil {
-		fmt.Fprintln(io.Out, "Nothing to confirm: no apply is waiting for confirmation.")
-		return ExitOK
+		return finishConfirm(io, o.json, confirmResult{Status: "nothing-pending"}, nil)
 	}
 	if port, onSSH := sessionPort(s.host.Getenv("SSH_CONNECTION")); onSSH && len(p.FinalPorts) > 0 &&
 		!slices.Contains(p.FinalPorts, port) && !force {
@@ -99,14 +99,55 @@ func runConfirm(io IO, args []string) int {
 	if err := confirm.Disarm(ctx, s.host, p.Run); err != nil {
 		return fail(io, err)
 	}
-	fmt.Fprintf(io.Out, "Run %s confirmed; the rollback timer is disarmed.\n", p.Run)
+	res := confirmResult{Status: "confirmed", Run: p.Run}
+	if !o.json {
+		fmt.Fprintf(io.Out, "Run %s confirmed; the rollback timer is disarmed.\n", p.Run)
+	}
 	if len(p.HeldPorts) > 0 {
-		if err := applySecondPhase(ctx, io, s, p); err != nil {
-			return fail(io, fmt.Errorf("closing the old SSH port %s: %w (the new port stays open; "+
-				"run `harden apply` again)", joinInts(p.HeldPorts), err))
+		if err := applySecondPhase(ctx, textOnly(io, o.json), s, p); err != nil {
+			return finishConfirm(io, o.json, res, fmt.Errorf("closing the old SSH port %s: %w (the new port "+
+				"stays open; run `harden apply` again)", joinInts(p.HeldPorts), err))
 		}
+		res.ClosedPorts = p.HeldPorts
+	}
+	return finishConfirm(io, o.json, res, nil)
+}
+
+// confirmResult is confirm's JSON output.
+type confirmResult struct {
+	FormatVersion string `json:"format_version"`
+	// Status is "confirmed" (the rollback is disarmed, also when Error says
+	// the old port could not be closed) or "nothing-pending".
+	Status string `json:"status"`
+	Run    string `json:"run,omitempty"`
+	// ClosedPorts are the old SSH ports the confirm closed (two-phase move).
+	ClosedPorts []int  `json:"closed_ports,omitempty"`
+	Error       string `json:"error,omitempty"`
+}
+
+// finishConfirm reports confirm's outcome; its text was printed as it went.
+func finishConfirm(io IO, asJSON bool, res confirmResult, err error) int {
+	if err != nil {
+		res.Error = err.Error()
+	}
+	if asJSON {
+		res.FormatVersion = plan.FormatVersion
+		writeJSON(io, res)
+	} else if res.Status == "nothing-pending" {
+		fmt.Fprintln(io.Out, "Nothing to confirm: no apply is waiting for confirmation.")
+	}
+	if err != nil {
+		return fail(io, err)
 	}
 	return ExitOK
+}
+
+// textOnly keeps a step's text off stdout when stdout carries JSON.
+func textOnly(io IO, asJSON bool) IO {
+	if asJSON {
+		io.Out = discard
+	}
+	return io
 }
 
 // sessionPort is the server port of an SSH_CONNECTION value

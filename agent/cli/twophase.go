@@ -7,6 +7,7 @@ import (
 
 	"harden/agent/confirm"
 	"harden/agent/engine"
+	"harden/agent/plan"
 	"harden/agent/profile"
 	"harden/modules/host"
 	"harden/modules/module"
@@ -84,4 +85,13 @@ func applySecondPhase(ctx context.Context, io IO, s *session, p *confirm.Pending
 	fmt.Fprintf(io.Out, "Closed the old SSH port %s (run %s; undo with: harden rollback %s).\n",
 		joinInts(p.HeldPorts), run.ID, run.ID)
 	return nil
+}
+
+// sshAfter is the plan's record of sshd's ports once it is applied and
+// confirmed (nil when the profile leaves the port alone).
+func sshAfter(held, final []int) *plan.SSH {
+	if len(final) == 0 {
+		return nil
+	}
+	return &plan.SSH{Ports: final, HeldPorts: held}
 }

@@ -9,8 +9,10 @@ import (
 	"harden/modules/module"
 )
 
-// FormatVersion is the version of the JSON schema below. It changes when a
-// field changes meaning or goes away; new fields do not change it.
+// FormatVersion is the version of harden's JSON output: the plan below and
+// the apply and confirm results that carry it. Its major number changes
+// when a field changes meaning or goes away; new fields do not change it,
+// so a reader accepts any 1.x.
 const FormatVersion = "1.0"
 
 // Plan is every module's proposal for one machine and one profile.
@@ -22,6 +24,19 @@ type Plan struct {
 	// Modules in engine order (the order Apply runs them in).
 	Modules []Module `json:"modules"`
 	Summary Summary  `json:"summary"`
+	// SSH is where sshd listens once this plan is applied and confirmed.
+	// It is set on a live machine whose profile manages sshd's port; nil
+	// means sshd stays on the ports it listens on now.
+	SSH *SSH `json:"ssh,omitempty"`
+}
+
+// SSH are sshd's ports after the plan: where a tool that drives harden
+// over SSH reconnects to confirm an apply.
+type SSH struct {
+	Ports []int `json:"ports"`
+	// HeldPorts are ports sshd and the firewall keep only until `harden
+	// confirm` (the old port of a two-phase port move).
+	HeldPorts []int `json:"held_ports,omitempty"`
 }
 
 // Module is one module's part of the plan.
