@@ -1,14 +1,19 @@
 package host
 
 import (
-	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
+	"slices"
 	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
 )
+
+// files.go: reading files under the root. Every path is resolved inside the
+// root (jail.go); nothing here follows a symlink out of it.
 
 // FileMeta is a file's mode and owner.
 type FileMeta struct {
@@ -17,39 +22,128 @@ type FileMeta struct {
 	GID  int         `json:"gid"`
 }
 
-// ReadFile reads a system path under the root.
-func (h *Host) ReadFile(p string) ([]byte, error) { return os.ReadFile(h.Path(p)) }
+// MaxReadSize caps what ReadFile reads: harden's inputs are config files; a
+// path that leads to something huge is a mistake, not an input.
+const MaxReadSize = 64 << 20
 
-// Stat stats a system path under the root (following symlinks).
-func (h *Host) Stat(p string) (fs.FileInfo, error) { return os.Stat(h.Path(p)) }
-
-// Exists reports whether a system path exists under the root.
-func (h *Host) Exists(p string) bool {
-	_, err := os.Lstat(h.Path(p))
-	return err == nil
+// jailed is the root every path is resolved in, opened on first use.
+func (h *Host) jailed() (*jail, error) {
+	h.jailOnce.Do(func() { h.jail, h.jailErr = openJail(h.root) })
+	return h.jail, h.jailErr
 }
 
-// Glob expands a pattern of system paths under the root and returns system
-// paths, sorted (the order sshd and systemd read drop-ins in).
-func (h *Host) Glob(pattern string) ([]string, error) {
-	matches, err := filepath.Glob(h.Path(pattern))
+// ReadFile reads a regular file under the root (at most MaxReadSize bytes).
+func (h *Host) ReadFile(p string) ([]byte, error) { return h.ReadFileLimit(p, MaxReadSize) }
+
+// ReadFileLimit reads a regular file under the root of at most limit bytes.
+// A directory, a FIFO, a device or a bigger file is an error naming p and
+// what it is, at once: a FIFO is never waited on, /dev/zero never drained.
+func (h *Host) ReadFileLimit(p string, limit int64) ([]byte, error) {
+	j, err := h.jailed()
 	if err != nil {
 		return nil, err
 	}
-	out := make([]string, len(matches))
-	for i, m := range matches {
-		out[i] = h.SystemPath(m)
+	fd, err := j.open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY)
+	if err != nil {
+		return nil, err
 	}
-	return out, nil
+	defer unix.Close(fd)
+	return readRegular(fd, p, limit)
 }
 
-// Meta returns a file's mode and owner.
+// readRegular reads an open file that must be regular and at most limit
+// bytes (a /proc file says size 0: the limit holds while reading too).
+func readRegular(fd int, p string, limit int64) ([]byte, error) {
+	fi, err := fstat(fd, p)
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is %s, not a regular file", p, fileKind(fi.Mode()))
+	}
+	tooBig := fmt.Errorf("%s is larger than %d bytes, more than harden reads from it", p, limit)
+	if fi.Size() > limit {
+		return nil, tooBig
+	}
+	data := make([]byte, 0, fi.Size()+512)
+	for int64(len(data)) <= limit {
+		if len(data) == cap(data) {
+			data = slices.Grow(data, 4096)
+		}
+		n, err := syscall.Read(fd, data[len(data):cap(data)])
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read %s: %w", p, err)
+		}
+		if n == 0 {
+			break
+		}
+		data = data[:len(data)+n]
+	}
+	if int64(len(data)) > limit {
+		return nil, tooBig
+	}
+	return data, nil
+}
+
+// Stat stats a system path under the root (following symlinks inside it).
+func (h *Host) Stat(p string) (fs.FileInfo, error) {
+	j, err := h.jailed()
+	if err != nil {
+		return nil, err
+	}
+	return j.stat(p)
+}
+
+// Exists reports whether a system path exists under the root (a symlink
+// counts, wherever it points).
+func (h *Host) Exists(p string) bool {
+	j, err := h.jailed()
+	if err != nil {
+		return false
+	}
+	_, err = j.lstat(p)
+	return err == nil
+}
+
+// Meta returns a file's mode and owner (following symlinks inside the root).
 func (h *Host) Meta(p string) (FileMeta, error) {
-	fi, err := os.Stat(h.Path(p))
+	fi, err := h.Stat(p)
 	if err != nil {
 		return FileMeta{}, err
 	}
 	return metaOf(fi), nil
+}
+
+// ReadDir lists a directory under the root, sorted by name; each entry is
+// described as it is (a symlink as a symlink).
+func (h *Host) ReadDir(p string) ([]fs.FileInfo, error) {
+	j, err := h.jailed()
+	if err != nil {
+		return nil, err
+	}
+	fd, err := j.open(p, unix.O_RDONLY|unix.O_DIRECTORY)
+	if err != nil {
+		return nil, err
+	}
+	dir := os.NewFile(uintptr(fd), j.hostPath(p))
+	defer dir.Close()
+	names, err := dir.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	slices.Sort(names)
+	out := make([]fs.FileInfo, 0, len(names))
+	for _, name := range names {
+		var st unix.Stat_t
+		if err := unix.Fstatat(fd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+			continue // gone meanwhile
+		}
+		out = append(out, &statInfo{name: name, st: syscallStat(st)})
+	}
+	return out, nil
 }
 
 func metaOf(fi fs.FileInfo) FileMeta {
@@ -60,180 +154,59 @@ func metaOf(fi fs.FileInfo) FileMeta {
 	return m
 }
 
-// WriteFile replaces a file atomically (temp file in the same directory,
-// fsync, rename, fsync of the directory) after journaling its old bytes,
-// mode and owner. A nil meta keeps the existing file's mode and owner, or
-// uses 0644 root:root for a new file.
-func (h *Host) WriteFile(p string, data []byte, meta *FileMeta) error {
-	if err := h.journalFile(p); err != nil {
-		return err
+func fstat(fd int, p string) (fs.FileInfo, error) {
+	info := &statInfo{name: p}
+	if err := syscall.Fstat(fd, &info.st); err != nil {
+		return nil, &fs.PathError{Op: "stat", Path: p, Err: err}
 	}
-	m := FileMeta{Mode: 0o644}
-	if meta != nil {
-		m = *meta
-	} else if old, err := h.Meta(p); err == nil {
-		m = old
-	}
-	if err := writeAtomic(h.Path(p), data, m); err != nil {
-		return fmt.Errorf("write %s: %w", p, err)
-	}
-	h.log.Debug("wrote file", zapPath(p), zapInt("bytes", len(data)))
-	return nil
+	return info, nil
 }
 
-// RemoveFile deletes a file after journaling it; a missing file is fine.
-func (h *Host) RemoveFile(p string) error {
-	if !h.Exists(p) {
-		return nil
-	}
-	if err := h.journalFile(p); err != nil {
-		return err
-	}
-	if err := os.Remove(h.Path(p)); err != nil {
-		return fmt.Errorf("remove %s: %w", p, err)
-	}
-	return syncDir(filepath.Dir(h.Path(p)))
+// statInfo is an fs.FileInfo from a stat of an open handle; Sys is the
+// *syscall.Stat_t, as with os.Stat.
+type statInfo struct {
+	name string
+	st   syscall.Stat_t
 }
 
-// MkdirAll creates a directory (and missing parents) with the given mode and
-// owner, journaling each directory it creates. An existing directory is left
-// alone: changing its mode or owner is a separate, journaled Chown.
-func (h *Host) MkdirAll(p string, meta FileMeta) error {
-	if fi, err := os.Stat(h.Path(p)); err == nil {
-		if !fi.IsDir() {
-			return fmt.Errorf("mkdir %s: exists and is not a directory", p)
-		}
-		return nil
+func (s *statInfo) Name() string       { return filepath.Base(s.name) }
+func (s *statInfo) Size() int64        { return s.st.Size }
+func (s *statInfo) ModTime() time.Time { return time.Unix(s.st.Mtim.Unix()) }
+func (s *statInfo) IsDir() bool        { return s.Mode().IsDir() }
+func (s *statInfo) Sys() any           { return &s.st }
+
+// Mode is os.Stat's mode for the same stat.
+func (s *statInfo) Mode() fs.FileMode {
+	m := fs.FileMode(s.st.Mode & 0o777)
+	switch s.st.Mode & syscall.S_IFMT {
+	case syscall.S_IFBLK:
+		m |= fs.ModeDevice
+	case syscall.S_IFCHR:
+		m |= fs.ModeDevice | fs.ModeCharDevice
+	case syscall.S_IFDIR:
+		m |= fs.ModeDir
+	case syscall.S_IFIFO:
+		m |= fs.ModeNamedPipe
+	case syscall.S_IFLNK:
+		m |= fs.ModeSymlink
+	case syscall.S_IFSOCK:
+		m |= fs.ModeSocket
 	}
-	if parent := filepath.Dir(p); parent != p {
-		if err := h.MkdirAll(parent, FileMeta{Mode: 0o755}); err != nil {
-			return err
-		}
+	if s.st.Mode&syscall.S_ISUID != 0 {
+		m |= fs.ModeSetuid
 	}
-	if err := h.record(Step{Kind: StepDir, Path: p}); err != nil {
-		return err
+	if s.st.Mode&syscall.S_ISGID != 0 {
+		m |= fs.ModeSetgid
 	}
-	if err := os.Mkdir(h.Path(p), meta.Mode.Perm()); err != nil {
-		return fmt.Errorf("mkdir %s: %w", p, err)
+	if s.st.Mode&syscall.S_ISVTX != 0 {
+		m |= fs.ModeSticky
 	}
-	return applyMeta(h.Path(p), meta)
+	return m
 }
 
-// Chown sets a path's mode and owner, journaling the old ones.
-func (h *Host) Chown(p string, meta FileMeta) error {
-	old, err := h.Meta(p)
-	if err != nil {
-		return err
-	}
-	if err := h.record(Step{Kind: StepMeta, Path: p, Meta: old}); err != nil {
-		return err
-	}
-	return applyMeta(h.Path(p), meta)
-}
-
-// journalFile saves a file's current bytes and metadata to the run before
-// its first change in this run; later changes to the same path reuse that.
-func (h *Host) journalFile(p string) error {
-	j := h.journal
-	if j == nil {
-		return errors.New("host: change outside a run (no journal attached)")
-	}
-	if j.touched(p) {
-		return nil
-	}
-	step := Step{Kind: StepFile, Path: p}
-	fi, err := os.Lstat(h.Path(p))
-	switch {
-	case errors.Is(err, fs.ErrNotExist):
-	case err != nil:
-		return fmt.Errorf("back up %s: %w", p, err)
-	case !fi.Mode().IsRegular():
-		return fmt.Errorf("back up %s: not a regular file (%s)", p, fi.Mode().Type())
-	default:
-		data, err := os.ReadFile(h.Path(p))
-		if err != nil {
-			return fmt.Errorf("back up %s: %w", p, err)
-		}
-		if step.Backup, err = j.saveBackup(data); err != nil {
-			return fmt.Errorf("back up %s: %w", p, err)
-		}
-		step.Existed, step.Meta = true, metaOf(fi)
-	}
-	return h.record(step)
-}
-
-func writeAtomic(path string, data []byte, m FileMeta) error {
-	dir := filepath.Dir(path)
-	tmp, err := os.CreateTemp(dir, tempPattern(path))
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // no-op after the rename
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := applyMeta(tmp.Name(), m); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// tempPattern names writeAtomic's temp files beside path: .NAME.harden-NNN
-// (os.CreateTemp puts random digits for the star).
-func tempPattern(path string) string { return tempPrefix(path) + "*" }
-
-func tempPrefix(path string) string { return "." + filepath.Base(path) + ".harden-" }
-
-// sweepTemps removes the temp files writeAtomic left beside path when the
-// process was killed between creating one and renaming it into place.
-func sweepTemps(path string) error {
-	entries, err := os.ReadDir(filepath.Dir(path))
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	prefix := tempPrefix(path)
-	var errs []error
-	for _, e := range entries {
-		digits, ok := strings.CutPrefix(e.Name(), prefix)
-		if !ok || !e.Type().IsRegular() || digits == "" || strings.Trim(digits, "0123456789") != "" {
-			continue
-		}
-		if err := os.Remove(filepath.Join(filepath.Dir(path), e.Name())); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			errs = append(errs, err)
-		}
-	}
-	return errors.Join(errs...)
-}
-
-func applyMeta(path string, m FileMeta) error {
-	// Owner before mode: chown clears setuid/setgid bits on some systems.
-	if os.Geteuid() == 0 {
-		if err := os.Lchown(path, m.UID, m.GID); err != nil {
-			return err
-		}
-	}
-	return os.Chmod(path, m.Mode)
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+// syscallStat is the same stat as os.Stat's Sys() gives it.
+func syscallStat(u unix.Stat_t) syscall.Stat_t {
+	return syscall.Stat_t{Dev: u.Dev, Ino: u.Ino, Nlink: u.Nlink, Mode: u.Mode, Uid: u.Uid, Gid: u.Gid,
+		Rdev: u.Rdev, Size: u.Size, Blksize: u.Blksize, Blocks: u.Blocks,
+		Atim: syscall.Timespec(u.Atim), Mtim: syscall.Timespec(u.Mtim), Ctim: syscall.Timespec(u.Ctim)}
 }

@@ -6,7 +6,7 @@ package host
 
 import (
 	"path/filepath"
-	"strings"
+	"sync"
 	"sync/atomic"
 
 	"github.com/coreos/go-systemd/v22/util"
@@ -24,6 +24,10 @@ type Host struct {
 	execs   atomic.Int64
 	journal *Journal // nil outside apply/rollback: no writes allowed
 	later   deferred // unit work left to the end of the apply
+
+	jailOnce sync.Once
+	jail     *jail // the root every file path is resolved in (jail.go)
+	jailErr  error
 }
 
 // Options configure a Host.
@@ -85,24 +89,15 @@ func (h *Host) Systemd() Systemd { return h.sd }
 // Getenv reads the environment harden runs in (SSH_CONNECTION and such).
 func (h *Host) Getenv(key string) string { return h.env(key) }
 
-// Path maps an absolute system path onto the host's root.
+// Path maps a system path onto the host's root, lexically: for messages
+// and for commands that take a root themselves. Never open it: the Host's
+// file methods resolve paths inside the root, and a path joined like this
+// follows an image's symlinks out of it.
 func (h *Host) Path(p string) string {
 	if h.root == "/" {
 		return filepath.Clean(p)
 	}
 	return filepath.Join(h.root, p)
-}
-
-// SystemPath maps a path under the root back to the system's own view.
-func (h *Host) SystemPath(p string) string {
-	if h.root == "/" {
-		return p
-	}
-	rel, err := filepath.Rel(h.root, p)
-	if err != nil || strings.HasPrefix(rel, "..") {
-		return p
-	}
-	return "/" + rel
 }
 
 // Execs counts the commands this host has started (for benchmarks).

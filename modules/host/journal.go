@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"strconv"
 	"sync"
+
+	"golang.org/x/sys/unix"
 )
 
 // StepKind says how a journaled step is undone.
@@ -49,9 +51,12 @@ type Step struct {
 
 // Journal is the write-ahead record of one run's changes, in the run's
 // directory: journal.jsonl (a step a line, fsynced) and files/ (backups).
+// The directory is resolved inside a root like every other path (a run
+// journal under -root is the image's, and the image may have crafted it).
 type Journal struct {
 	mu      sync.Mutex
-	dir     string
+	fs      *jail
+	dir     string // the run directory, a path under fs
 	steps   []Step
 	paths   map[string]bool
 	module  string
@@ -60,28 +65,79 @@ type Journal struct {
 	tornTail bool
 }
 
-// CreateJournal starts an empty journal in dir (created, mode 0700: backups
-// can hold secrets such as a private sshd config).
+// CreateJournal starts an empty journal in dir, a directory on this
+// machine (created, mode 0700: backups can hold secrets such as a private
+// sshd config).
 func CreateJournal(dir string) (*Journal, error) {
-	if err := os.MkdirAll(filepath.Join(dir, "files"), 0o700); err != nil {
-		return nil, fmt.Errorf("create run directory: %w", err)
+	fs, err := dirJail(dir)
+	if err != nil {
+		return nil, err
 	}
-	return &Journal{dir: dir, paths: map[string]bool{}}, nil
+	return createJournal(fs, "/")
 }
 
-// OpenJournal loads the journal of an earlier run for rollback. A missing
-// journal.jsonl is an error: undoing nothing and calling it a rollback
-// would hide a lost record. So is a line that does not parse, except a torn
-// last line (no newline: the write was cut off, so the step it announced
-// was never made); TornTail reports that case, and the caller decides
-// whether the run could have been cut off at all.
+// CreateJournal starts an empty journal in dir, a system path under the
+// host's root.
+func (h *Host) CreateJournal(dir string) (*Journal, error) {
+	fs, err := h.jailed()
+	if err != nil {
+		return nil, err
+	}
+	return createJournal(fs, dir)
+}
+
+func dirJail(dir string) (*jail, error) {
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, fmt.Errorf("create run directory: %w", err)
+	}
+	return openJail(dir)
+}
+
+func createJournal(fs *jail, dir string) (*Journal, error) {
+	if err := fs.mkdirAll(path.Join(dir, "files"), 0o700); err != nil {
+		return nil, fmt.Errorf("create run directory: %w", err)
+	}
+	return &Journal{fs: fs, dir: dir, paths: map[string]bool{}}, nil
+}
+
+// OpenJournal loads the journal of an earlier run in dir, a directory on
+// this machine, for rollback. A missing journal.jsonl is an error: undoing
+// nothing and calling it a rollback would hide a lost record. So is a line
+// that does not parse, except a torn last line (no newline: the write was
+// cut off, so the step it announced was never made); TornTail reports that
+// case, and the caller decides whether the run could have been cut off at
+// all. So is a step harden never writes (see Step.check): the journal was
+// changed by someone else, and rolling it back could reach anywhere.
 func OpenJournal(dir string) (*Journal, error) {
-	file := filepath.Join(dir, "journal.jsonl")
-	data, err := os.ReadFile(file)
+	fs, err := openJail(dir)
+	if err != nil {
+		return nil, err
+	}
+	return openJournal(fs, "/")
+}
+
+// OpenJournal loads the journal of an earlier run in dir, a system path
+// under the host's root.
+func (h *Host) OpenJournal(dir string) (*Journal, error) {
+	fs, err := h.jailed()
+	if err != nil {
+		return nil, err
+	}
+	return openJournal(fs, dir)
+}
+
+func openJournal(fs *jail, dir string) (*Journal, error) {
+	j := &Journal{fs: fs, dir: dir, paths: map[string]bool{}}
+	file := path.Join(dir, "journal.jsonl")
+	fd, err := fs.open(file, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY)
 	if err != nil {
 		return nil, fmt.Errorf("journal: %w", err)
 	}
-	j := &Journal{dir: dir, paths: map[string]bool{}}
+	defer unix.Close(fd)
+	data, err := readRegular(fd, fs.hostPath(file), MaxReadSize)
+	if err != nil {
+		return nil, fmt.Errorf("journal: %w", err)
+	}
 	lines := bytes.SplitAfter(data, []byte("\n"))
 	for i, line := range lines {
 		if len(line) == 0 {
@@ -94,7 +150,11 @@ func OpenJournal(dir string) (*Journal, error) {
 				break
 			}
 			return nil, fmt.Errorf("journal: %s:%d: damaged (%v): the run cannot be undone from it; "+
-				"its backups are in %s", file, i+1, err, filepath.Join(dir, "files"))
+				"its backups are in %s", fs.hostPath(file), i+1, err, fs.hostPath(path.Join(dir, "files")))
+		}
+		if err := s.check(); err != nil {
+			return nil, fmt.Errorf("journal: %s:%d: %w; harden never writes such a step, so the journal "+
+				"was changed by someone else and is not rolled back", fs.hostPath(file), i+1, err)
 		}
 		j.steps = append(j.steps, s)
 		if s.Kind == StepFile {
@@ -107,8 +167,29 @@ func OpenJournal(dir string) (*Journal, error) {
 // TornTail reports that the journal's last line was cut off mid-write.
 func (j *Journal) TornTail() bool { return j.tornTail }
 
-// Dir is the run directory.
-func (j *Journal) Dir() string { return j.dir }
+// check refuses a step harden would not have written: a path that is not
+// clean and absolute, a backup name that is not a plain number.
+func (s Step) check() error {
+	switch s.Kind {
+	case StepFile, StepDir, StepMeta:
+		if !path.IsAbs(s.Path) || path.Clean(s.Path) != s.Path {
+			return fmt.Errorf("%s step: path %q is not a clean absolute path", s.Kind, s.Path)
+		}
+	case StepUnit, StepCustom:
+	default:
+		return fmt.Errorf("unknown step kind %q", s.Kind)
+	}
+	if s.Kind == StepFile && s.Existed && s.Backup == "" {
+		return fmt.Errorf("file step %s: no backup", s.Path)
+	}
+	if _, err := strconv.ParseUint(s.Backup, 10, 32); s.Backup != "" && err != nil {
+		return fmt.Errorf("file step %s: backup name %q is not a number", s.Path, s.Backup)
+	}
+	return nil
+}
+
+// Dir is the run directory on this machine.
+func (j *Journal) Dir() string { return j.fs.hostPath(j.dir) }
 
 // Steps returns the journaled steps in the order they were made.
 func (j *Journal) Steps() []Step {
@@ -125,9 +206,19 @@ func (j *Journal) SetModule(name string) {
 	j.mu.Unlock()
 }
 
-// Backup returns the bytes saved for a step.
+// Backup returns the bytes saved for a step: a regular file in the run's
+// files/, never a link out of it.
 func (j *Journal) Backup(s Step) ([]byte, error) {
-	return os.ReadFile(filepath.Join(j.dir, "files", s.Backup))
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	file := path.Join(j.dir, "files", s.Backup)
+	fd, err := j.fs.open(file, unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_NOCTTY)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	return readRegular(fd, j.fs.hostPath(file), MaxReadSize)
 }
 
 func (j *Journal) touched(p string) bool {
@@ -141,7 +232,8 @@ func (j *Journal) saveBackup(data []byte) (string, error) {
 	j.backups++
 	name := strconv.Itoa(j.backups)
 	j.mu.Unlock()
-	return name, writeAtomic(filepath.Join(j.dir, "files", name), data, FileMeta{Mode: 0o600})
+	return name, j.fs.writeAtomic(path.Join(j.dir, "files", name), data,
+		FileMeta{Mode: 0o600, UID: os.Geteuid(), GID: os.Getegid()})
 }
 
 func (j *Journal) append(s Step) error {
@@ -154,20 +246,39 @@ func (j *Journal) append(s Step) error {
 	if err != nil {
 		return err
 	}
-	f, err := os.OpenFile(filepath.Join(j.dir, "journal.jsonl"), os.O_CREATE|os.O_APPEND|os.O_WRONLY, 0o600)
-	if err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	defer f.Close()
-	if _, err := f.Write(append(line, '\n')); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	if err := f.Sync(); err != nil {
+	// The first line creates the file: the directory is synced with it.
+	if err := j.fs.appendSynced(path.Join(j.dir, "journal.jsonl"), append(line, '\n'), len(j.steps) == 0); err != nil {
 		return fmt.Errorf("journal: %w", err)
 	}
 	j.steps = append(j.steps, s)
 	if s.Kind == StepFile {
 		j.paths[s.Path] = true
+	}
+	return nil
+}
+
+// appendSynced appends data to file p (created 0600) and syncs it, and its
+// directory too with syncDir.
+func (j *jail) appendSynced(p string, data []byte, syncDir bool) error {
+	dir, base, err := j.parent(p)
+	if err != nil {
+		return err
+	}
+	defer dir.Close()
+	fd, err := unix.Openat(int(dir.Fd()), base, unix.O_WRONLY|unix.O_APPEND|unix.O_CREAT|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return j.pathError("open", p, err)
+	}
+	f := os.NewFile(uintptr(fd), j.hostPath(p))
+	defer f.Close()
+	if _, err := f.Write(data); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	if syncDir {
+		return dir.Sync()
 	}
 	return nil
 }

@@ -1,11 +1,12 @@
 package host
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
+	"io/fs"
+	"path"
 	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
@@ -20,7 +21,7 @@ var unitDirs = []string{"/etc/systemd/system", "/lib/systemd/system", "/usr/lib/
 // package is not installed).
 func (h *Host) UnitFile(name string) string {
 	for _, dir := range unitDirs {
-		if p := filepath.Join(dir, name); h.Exists(p) {
+		if p := path.Join(dir, name); h.Exists(p) {
 			return p
 		}
 	}
@@ -44,35 +45,40 @@ func (o *offlineSystemd) Property(context.Context, string, string) (any, error) 
 }
 
 func (o *offlineSystemd) IsEnabled(_ context.Context, name string) (bool, error) {
-	links, err := filepath.Glob(o.h.Path("/etc/systemd/system/*.wants/" + name))
+	links, err := o.h.Glob("/etc/systemd/system/*.wants/" + name)
 	return len(links) > 0, err
 }
 
 func (o *offlineSystemd) SetEnabled(_ context.Context, name string, enabled bool) error {
+	j, err := o.h.jailed()
+	if err != nil {
+		return err
+	}
 	file, wantedBy, err := o.installSection(name)
 	if err != nil {
 		if !enabled {
 			// Disabling what is not there: drop any link left behind.
-			links, _ := filepath.Glob(o.h.Path("/etc/systemd/system/*.wants/" + name))
+			links, _ := o.h.Glob("/etc/systemd/system/*.wants/" + name)
 			for _, l := range links {
-				_ = os.Remove(l)
+				_ = j.remove(l, 0)
 			}
 			return nil
 		}
 		return err
 	}
 	for _, target := range wantedBy {
-		link := o.h.Path(filepath.Join("/etc/systemd/system", target+".wants", name))
+		wants := path.Join("/etc/systemd/system", target+".wants")
+		link := path.Join(wants, name)
 		if !enabled {
-			if err := os.Remove(link); err != nil && !os.IsNotExist(err) {
+			if err := j.remove(link, 0); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := os.MkdirAll(filepath.Dir(link), 0o755); err != nil {
+		if err := j.mkdirAll(wants, 0o755); err != nil {
 			return err
 		}
-		if err := os.Symlink(file, link); err != nil && !os.IsExist(err) {
+		if err := j.symlink(file, link); err != nil && !errors.Is(err, fs.ErrExist) {
 			return err
 		}
 	}
@@ -82,13 +88,12 @@ func (o *offlineSystemd) SetEnabled(_ context.Context, name string, enabled bool
 // installSection finds a unit file and its [Install] WantedBy= targets.
 func (o *offlineSystemd) installSection(name string) (string, []string, error) {
 	for _, dir := range unitDirs {
-		file := filepath.Join(dir, name)
-		f, err := os.Open(o.h.Path(file))
+		file := path.Join(dir, name)
+		data, err := o.h.ReadFile(file)
 		if err != nil {
 			continue
 		}
-		opts, err := unit.DeserializeOptions(f)
-		f.Close()
+		opts, err := unit.DeserializeOptions(bytes.NewReader(data))
 		if err != nil {
 			return "", nil, fmt.Errorf("parse %s: %w", file, err)
 		}

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"strings"
 
 	"go.uber.org/zap"
+	"golang.org/x/sys/unix"
 )
 
 // CustomUndo hands a module's custom step back to that module.
@@ -33,11 +33,9 @@ func (h *Host) Undo(ctx context.Context, j *Journal, custom CustomUndo) error {
 			err = h.restoreFile(j, s)
 			daemonReload = daemonReload || isUnitFile(s.Path)
 		case StepDir:
-			if err = os.Remove(h.Path(s.Path)); errors.Is(err, os.ErrNotExist) || isNotEmpty(err) {
-				err = nil
-			}
+			err = h.removeDir(s.Path)
 		case StepMeta:
-			err = applyMeta(h.Path(s.Path), s.Meta)
+			err = h.setMeta(s.Path, s.Meta)
 		case StepCustom:
 			err = custom(ctx, s)
 		case StepUnit:
@@ -80,22 +78,43 @@ func (h *Host) Undo(ctx context.Context, j *Journal, custom CustomUndo) error {
 }
 
 func (h *Host) restoreFile(j *Journal, s Step) error {
-	if err := sweepTemps(h.Path(s.Path)); err != nil {
+	jl, err := h.jailed()
+	if err != nil {
+		return err
+	}
+	if err := jl.sweepTemps(s.Path); err != nil {
 		return fmt.Errorf("remove leftover temp files: %w", err)
 	}
 	if !s.Existed {
-		err := os.Remove(h.Path(s.Path))
-		if errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		return err
+		return jl.remove(s.Path, 0)
 	}
 	data, err := j.Backup(s)
 	if err != nil {
 		return fmt.Errorf("read backup: %w", err)
 	}
 	h.log.Info("undo: restore file", zapPath(s.Path))
-	return writeAtomic(h.Path(s.Path), data, s.Meta)
+	return jl.writeAtomic(s.Path, data, s.Meta)
+}
+
+// removeDir removes a directory the run created, if it is still empty.
+func (h *Host) removeDir(p string) error {
+	jl, err := h.jailed()
+	if err != nil {
+		return err
+	}
+	err = jl.remove(p, unix.AT_REMOVEDIR)
+	if errors.Is(err, unix.ENOTEMPTY) || errors.Is(err, unix.EEXIST) {
+		return nil // something else lives there now
+	}
+	return err
+}
+
+func (h *Host) setMeta(p string, m FileMeta) error {
+	jl, err := h.jailed()
+	if err != nil {
+		return err
+	}
+	return jl.setMetaAt(p, m)
 }
 
 // undoOp is the job that undoes a unit job once files are restored.
@@ -124,8 +143,4 @@ func dedupeJobs(jobs []Step) []Step {
 func isUnitFile(p string) bool {
 	return strings.HasPrefix(p, "/etc/systemd/") || strings.HasPrefix(p, "/lib/systemd/") ||
 		strings.HasPrefix(p, "/usr/lib/systemd/")
-}
-
-func isNotEmpty(err error) bool {
-	return err != nil && strings.Contains(err.Error(), "directory not empty")
 }
