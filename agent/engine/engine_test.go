@@ -263,3 +263,37 @@ func TestTargetsTellKeptModulesWhatWasLeftOut(t *testing.T) {
 		t.Errorf("left out: %q, want file.a", kept.leftOut)
 	}
 }
+
+// An image whose /var/lib/harden points out of it: the run's records land
+// in the image (where the link means the image's own path), and a run id
+// that climbs names no run.
+func TestRunRecordsStayInTheRoot(t *testing.T) {
+	e, root := setup(t)
+	outside := t.TempDir()
+	for _, dir := range []string{"var/lib", outside} {
+		if err := os.MkdirAll(filepath.Join(root, dir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Symlink(outside, filepath.Join(root, store.Dir)); err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	p, _ := e.Plan(ctx)
+	run, err := e.Apply(ctx, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Rollback(ctx, run.ID); err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(outside); len(entries) != 0 {
+		t.Errorf("run records written outside the root: %v", entries)
+	}
+	if _, err := os.Stat(filepath.Join(root, outside, "runs", run.ID, "journal.jsonl")); err != nil {
+		t.Errorf("run records not in the image: %v", err)
+	}
+	if _, err := e.Rollback(ctx, "../../../../../../../../"+outside); err == nil || !strings.Contains(err.Error(), "not a run id") {
+		t.Errorf("a climbing run id: %v, want a refusal", err)
+	}
+}

@@ -6,7 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
+	"path"
 	"syscall"
 	"time"
 )
@@ -44,7 +44,7 @@ func (s *Store) Lock(ctx context.Context, verb string, wait time.Duration) (*Loc
 	if err := s.ensure(); err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(s.dir, lockFile), os.O_RDWR|os.O_CREATE, 0o600)
+	f, err := s.h.OpenState(path.Join(s.dir, lockFile), os.O_RDWR|os.O_CREATE)
 	if err != nil {
 		return nil, fmt.Errorf("lock: %w", err)
 	}
@@ -100,7 +100,7 @@ func (l *Lock) Release() {
 
 // Holder returns who holds the lock now, or nil when nobody does.
 func (s *Store) Holder() (*Holder, error) {
-	f, err := os.Open(filepath.Join(s.dir, lockFile))
+	f, err := s.h.OpenState(path.Join(s.dir, lockFile), os.O_RDONLY)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, nil
 	}

@@ -7,7 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"time"
@@ -38,9 +38,12 @@ type Result struct {
 // Run is one apply's record: runs/<id>/{plan.json,journal.jsonl,files/,result.json}.
 type Run struct {
 	ID      string
-	Dir     string
+	Dir     string // as this process sees it (under -root, inside the root)
 	Journal *host.Journal
 	Result  Result
+
+	store *Store
+	sys   string // Dir as a system path under the store's root
 }
 
 // Runs is the run store under a state directory.
@@ -50,33 +53,31 @@ type Runs struct {
 }
 
 // Runs returns the store's runs.
-func (s *Store) Runs() *Runs { return &Runs{store: s, dir: filepath.Join(s.dir, "runs")} }
+func (s *Store) Runs() *Runs { return &Runs{store: s, dir: path.Join(s.dir, "runs")} }
 
 // Create starts a run: its directory, an empty journal, plan.json and
 // result.json (status applying), each durable before the run changes
 // anything.
 func (r *Runs) Create(p *plan.Plan) (*Run, error) {
 	id := newRunID(time.Now())
-	dir := filepath.Join(r.dir, id)
-	if err := r.store.ensure(); err != nil {
-		return nil, fmt.Errorf("create run directory: %w", err)
-	}
-	for _, d := range []string{r.dir, dir, filepath.Join(dir, "files")} {
-		if err := mkdirDurable(d, 0o700); err != nil {
+	dir := path.Join(r.dir, id)
+	h := r.store.h
+	for _, d := range []string{r.store.dir, r.dir, dir, path.Join(dir, "files")} {
+		if err := h.MkdirState(d); err != nil {
 			return nil, fmt.Errorf("create run directory: %w", err)
 		}
 	}
-	if err := writeDurable(filepath.Join(dir, journalFile), nil); err != nil {
+	if err := h.WriteState(path.Join(dir, journalFile), nil); err != nil {
 		return nil, fmt.Errorf("create run journal: %w", err)
 	}
-	j, err := host.CreateJournal(dir)
+	j, err := h.CreateJournal(dir)
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{ID: id, Dir: dir, Journal: j, Result: Result{
+	run := &Run{ID: id, Dir: h.Path(dir), Journal: j, Result: Result{
 		ID: id, Status: StatusApplying, Started: time.Now().UTC(), Changes: p.Summary.Total(), Profile: p.Profile,
-	}}
-	if err := saveJSON(filepath.Join(dir, "plan.json"), p); err != nil {
+	}, store: r.store, sys: dir}
+	if err := r.store.saveJSON(path.Join(dir, "plan.json"), p); err != nil {
 		return nil, fmt.Errorf("run %s: plan.json: %w", id, err)
 	}
 	return run, run.Save()
@@ -91,21 +92,22 @@ func (r *Runs) Open(id string) (*Run, error) {
 	if !validID(id) {
 		return nil, fmt.Errorf("%q is not a run id (see `harden status`)", id)
 	}
-	dir := filepath.Join(r.dir, id)
-	res, err := readResult(dir)
+	h := r.store.h
+	dir := path.Join(r.dir, id)
+	res, err := r.readResult(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("no run %q (see %s)", id, r.dir)
+		return nil, fmt.Errorf("no run %q (see %s)", id, h.Path(r.dir))
 	}
 	if err != nil {
 		return nil, err
 	}
-	run := &Run{ID: id, Dir: dir, Result: res}
-	if run.Journal, err = host.OpenJournal(dir); err != nil {
+	run := &Run{ID: id, Dir: h.Path(dir), Result: res, store: r.store, sys: dir}
+	if run.Journal, err = h.OpenJournal(dir); err != nil {
 		return nil, fmt.Errorf("run %s: %w", id, err)
 	}
 	if run.Journal.TornTail() && res.Status != StatusApplying {
 		return nil, fmt.Errorf("run %s: %s ends mid-line although the run finished (%s): the journal is "+
-			"damaged; its backups are in %s", id, filepath.Join(dir, journalFile), res.Status, filepath.Join(dir, "files"))
+			"damaged; its backups are in %s", id, filepath.Join(run.Dir, journalFile), res.Status, filepath.Join(run.Dir, "files"))
 	}
 	return run, nil
 }
@@ -116,14 +118,15 @@ func validID(id string) bool {
 	return id != "" && id != "." && id != ".." && filepath.Base(id) == id && !filepath.IsAbs(id)
 }
 
-func readResult(dir string) (Result, error) {
+func (r *Runs) readResult(dir string) (Result, error) {
 	var res Result
-	data, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	file := path.Join(dir, "result.json")
+	data, err := r.store.h.ReadFile(file)
 	if err != nil {
 		return res, err
 	}
 	if err := json.Unmarshal(data, &res); err != nil {
-		return res, fmt.Errorf("%s: %w", filepath.Join(dir, "result.json"), err)
+		return res, fmt.Errorf("%s: %w", r.store.h.Path(file), err)
 	}
 	return res, nil
 }
@@ -133,7 +136,7 @@ func readResult(dir string) (Result, error) {
 // result.json that does not parse is an error, as the run's state is
 // unknown.
 func (r *Runs) List() ([]Result, error) {
-	entries, err := os.ReadDir(r.dir)
+	entries, err := r.store.h.ReadDir(r.dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil
 	}
@@ -145,7 +148,7 @@ func (r *Runs) List() ([]Result, error) {
 		if !e.IsDir() {
 			continue
 		}
-		res, err := readResult(filepath.Join(r.dir, e.Name()))
+		res, err := r.readResult(path.Join(r.dir, e.Name()))
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
@@ -167,7 +170,7 @@ func (r *Runs) List() ([]Result, error) {
 
 // Save writes the run's result.json.
 func (run *Run) Save() error {
-	if err := saveJSON(filepath.Join(run.Dir, "result.json"), run.Result); err != nil {
+	if err := run.store.saveJSON(path.Join(run.sys, "result.json"), run.Result); err != nil {
 		return fmt.Errorf("run %s: result.json: %w", run.ID, err)
 	}
 	return nil
@@ -187,14 +190,6 @@ func newRunID(t time.Time) string {
 	b := make([]byte, 3)
 	_, _ = rand.Read(b)
 	return t.UTC().Format("20060102T150405Z") + "-" + hex.EncodeToString(b)
-}
-
-func saveJSON(path string, v any) error {
-	data, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
-		return err
-	}
-	return writeDurable(path, append(data, '\n'))
 }
 
 // Interrupted is the newest run cut off while applying, or nil. Only the

@@ -315,8 +315,8 @@ func (j *jail) mkdir(p string, meta FileMeta) error {
 	return dir.Sync()
 }
 
-// mkdirAll creates p and its missing parents with mode (harden's own
-// records: not journaled, root's own).
+// mkdirAll creates p with mode and its missing parents with 0755, owned by
+// this process (harden's own directories: not journaled).
 func (j *jail) mkdirAll(p string, mode fs.FileMode) error {
 	if fi, err := j.stat(p); err == nil {
 		if !fi.IsDir() {
@@ -325,13 +325,16 @@ func (j *jail) mkdirAll(p string, mode fs.FileMode) error {
 		return nil
 	}
 	if parent := path.Dir(path.Clean("/" + p)); parent != "/" {
-		if err := j.mkdirAll(parent, mode); err != nil {
+		if err := j.mkdirAll(parent, 0o755); err != nil {
 			return err
 		}
 	}
 	err := j.mkdir(p, FileMeta{Mode: mode, UID: os.Geteuid(), GID: os.Getegid()})
 	if errors.Is(err, fs.ErrExist) {
-		return nil // made meanwhile
+		if fi, serr := j.stat(p); serr == nil && fi.IsDir() {
+			return nil // made meanwhile
+		}
+		return fmt.Errorf("mkdir %s: exists and is not a directory (a symlink to a missing directory?)", p)
 	}
 	return err
 }
@@ -370,16 +373,56 @@ func (j *jail) symlink(target, p string) error {
 	return nil
 }
 
-// WriteState writes one of harden's own records (a run's result, the drift
-// record) atomically under the root: mode 0600, parents made 0700. Records
-// are not journaled: a rollback leaves harden's history in place.
+// Harden's own records (runs, pending confirmation, drift, the lock) live
+// under the root too, and under -root the image may have crafted them: they
+// are read with ReadFile and ReadDir and changed with the calls below, all
+// resolved inside the root. They are not journaled: a rollback leaves
+// harden's history in place.
+
+// MkdirState creates directory p (mode 0700: records can hold secrets) and
+// its missing parents (0755), each made durable in its parent.
+func (h *Host) MkdirState(p string) error {
+	j, err := h.jailed()
+	if err != nil {
+		return err
+	}
+	return j.mkdirAll(p, 0o700)
+}
+
+// WriteState replaces record p atomically (temp file, fsync, rename, fsync
+// of the directory), mode 0600. Its directory must exist.
 func (h *Host) WriteState(p string, data []byte) error {
 	j, err := h.jailed()
 	if err != nil {
 		return err
 	}
-	if err := j.mkdirAll(path.Dir(path.Clean("/"+p)), 0o700); err != nil {
+	return j.writeAtomic(p, data, FileMeta{Mode: 0o600, UID: os.Geteuid(), GID: os.Getegid()})
+}
+
+// RemoveState deletes record p durably; a missing one is fine.
+func (h *Host) RemoveState(p string) error {
+	j, err := h.jailed()
+	if err != nil {
 		return err
 	}
-	return j.writeAtomic(p, data, FileMeta{Mode: 0o600, UID: os.Geteuid(), GID: os.Getegid()})
+	return j.remove(p, 0)
+}
+
+// OpenState opens record p with flag (O_CREATE makes it 0600), never
+// through a symlink in its place: a file harden keeps open, such as a lock.
+func (h *Host) OpenState(p string, flag int) (*os.File, error) {
+	j, err := h.jailed()
+	if err != nil {
+		return nil, err
+	}
+	dir, base, err := j.parent(p)
+	if err != nil {
+		return nil, err
+	}
+	defer dir.Close()
+	fd, err := unix.Openat(int(dir.Fd()), base, flag|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+	if err != nil {
+		return nil, j.pathError("open", p, err)
+	}
+	return os.NewFile(uintptr(fd), j.hostPath(p)), nil
 }

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"syscall"
 
 	"harden/modules/host"
@@ -46,7 +45,7 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 			if u, ok := st.DB.User(c.Name); ok {
 				uid = u.UID
 			}
-			st.ForeignEntries = countForeign(h.Path(c.DataDir), uid)
+			st.ForeignEntries = countForeign(h, c.DataDir, uid)
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("%s: data directory: %w", m.Name(), err)
 		}
@@ -70,17 +69,13 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 
 // countForeign looks at the top level only: the node's database can hold
 // many thousands of files, and one foreign entry is enough to warn.
-func countForeign(dir string, uid int) int {
-	entries, err := os.ReadDir(dir)
+func countForeign(h *host.Host, dir string, uid int) int {
+	entries, err := h.ReadDir(dir)
 	if err != nil {
 		return 0
 	}
 	n := 0
-	for _, e := range entries {
-		fi, err := e.Info()
-		if err != nil {
-			continue
-		}
+	for _, fi := range entries {
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok && int(st.Uid) != uid {
 			n++
 		}
