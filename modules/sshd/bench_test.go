@@ -3,6 +3,10 @@ package sshd
 import (
 	"context"
 	"testing"
+
+	"harden/modules/host"
+	"harden/modules/host/hosttest"
+	"harden/modules/internal/dpkg"
 )
 
 // BenchmarkPlanConverged plans a machine that is already hardened (the
@@ -22,6 +26,23 @@ func BenchmarkPlanConverged(b *testing.B) {
 		p, err := m.Plan(st)
 		if err != nil || !p.Empty() {
 			b.Fatalf("plan not empty: %v", err)
+		}
+	}
+}
+
+// BenchmarkDetectOpenSSH finds the installed release in this machine's
+// own package database (megabytes on a full system): the cost a plan pays
+// instead of running ssh -Q.
+func BenchmarkDetectOpenSSH(b *testing.B) {
+	h := host.New(host.Options{Root: "/", Systemd: &hosttest.Systemd{}})
+	if !h.Exists(dpkg.StatusPath) {
+		b.Skip("no package database here")
+	}
+	m := New()
+	b.ReportAllocs()
+	for b.Loop() {
+		if o := m.detectOpenSSH(context.Background(), h); o.rel == nil {
+			b.Fatal("no release")
 		}
 	}
 }
