@@ -159,3 +159,18 @@ func TestCommandLineKeepsRoot(t *testing.T) {
 		}
 	}
 }
+
+// TestProfileVerbsLeaveTheMachineAlone: validate and cloud-init read a
+// profile and nothing else, so they say nothing about the machine's systemd.
+func TestProfileVerbsLeaveTheMachineAlone(t *testing.T) {
+	sha := strings.Repeat("ab", 32)
+	for _, args := range [][]string{
+		{"validate", "-profile", "iri-public-node"},
+		{"cloud-init", "-deb-url", "https://example.org/h.deb", "-deb-sha256", sha},
+	} {
+		code, _, errs := call(args...)
+		if code != ExitOK || errs != "" {
+			t.Errorf("%q: exit %d, stderr:\n%s", args, code, errs)
+		}
+	}
+}

@@ -61,13 +61,12 @@ type session struct {
 
 // machine makes the logger and host without a profile (rollback).
 func (o *options) machine(io IO) (*session, bool) {
-	log, err := newLogger(o.logLevel, zapcore.AddSync(io.Err))
-	if err != nil {
-		fmt.Fprintf(io.Err, "harden: %v\n", err)
+	log, ok := o.logger(io)
+	if !ok {
 		return nil, false
 	}
 	if o.root == "" {
-		o.root = "/" // verbs without -root (validate, confirm) work on this machine
+		o.root = "/" // verbs without -root (confirm) work on this machine
 	}
 	if _, err := os.Stat(o.root); err != nil {
 		fmt.Fprintf(io.Err, "harden: -root: %v\n", err)
@@ -77,19 +76,35 @@ func (o *options) machine(io IO) (*session, bool) {
 	return &session{log: log, host: h, profile: &profile.Profile{}}, true
 }
 
-// load resolves and decodes the profile, printing diagnostics on failure.
-// Nothing on the machine is read before the profile is valid.
-func (o *options) load(io IO) (*session, bool) {
-	s, ok := o.machine(io)
-	if !ok {
-		return nil, false
-	}
-	src, err := profile.Resolve(o.profile, o.root)
+func (o *options) logger(io IO) (*zap.Logger, bool) {
+	log, err := newLogger(o.logLevel, zapcore.AddSync(io.Err))
 	if err != nil {
 		fmt.Fprintf(io.Err, "harden: %v\n", err)
 		return nil, false
 	}
-	return s, s.decode(io, o, src)
+	return log, true
+}
+
+// load resolves and decodes the profile for a verb that reads nothing else
+// (validate, cloud-init): it has no host, so it says nothing of the machine.
+func (o *options) load(io IO) (*session, bool) {
+	log, ok := o.logger(io)
+	if !ok {
+		return nil, false
+	}
+	s := &session{log: log, profile: &profile.Profile{}}
+	return s, s.resolve(io, o)
+}
+
+// resolve finds and decodes the profile -profile names, printing
+// diagnostics on failure.
+func (s *session) resolve(io IO, o *options) bool {
+	src, err := profile.Resolve(o.profile, o.root)
+	if err != nil {
+		fmt.Fprintf(io.Err, "harden: %v\n", err)
+		return false
+	}
+	return s.decode(io, o, src)
 }
 
 // decode loads a profile source into the session.
@@ -128,9 +143,10 @@ func (s *session) engine(targets []string) (*engine.Engine, error) {
 
 // start loads the profile and builds the engine (honouring -target) for a
 // verb that plans; ok is false after it has reported why.
+// Nothing on the machine is read before the profile is valid.
 func (o *options) start(io IO) (*session, *engine.Engine, bool) {
-	s, ok := o.load(io)
-	if !ok {
+	s, ok := o.machine(io)
+	if !ok || !s.resolve(io, o) {
 		return nil, nil, false
 	}
 	e, err := s.engine(o.targets)
