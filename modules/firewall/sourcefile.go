@@ -31,11 +31,16 @@ type SourceEntry struct {
 	Line   int
 }
 
+// maxSourceFile caps a deny file: the largest public blocklists are a few
+// megabytes; a path to something bigger (or endless) is a mistake.
+const maxSourceFile = 32 << 20
+
 // readSourceFile reads and parses path through the host (under -root, the
 // root's file). A missing file is an error: the profile names it, and a
-// deny list that silently came out empty would let every source in.
+// deny list that silently came out empty would let every source in. Only a
+// regular file is read (a FIFO, a device or a directory is an error).
 func readSourceFile(h *host.Host, attr, path string) (*SourceFile, error) {
-	data, err := h.ReadFile(path)
+	data, err := h.ReadFileLimit(path, maxSourceFile)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("firewall: %s: %s does not exist (the firewall block's %s names it): "+
 			"create it, one address or CIDR prefix a line, or remove %s", attr, path, attr, attr)
