@@ -99,6 +99,7 @@ func TestDidYouMean(t *testing.T) {
 		{[]string{"plan", "-rot", "/img"}, "unknown flag -rot; did you mean -root?"},
 		{[]string{"apply", "--auto-aprove"}, "unknown flag -auto-aprove; did you mean -auto-approve?"},
 		{[]string{"validate", "-profle", "x.hcl"}, "did you mean -profile?"},
+		{[]string{"-root", "/img", "rollback", "R1"}, "the command comes before its flags: harden rollback -root /img R1"},
 	}
 	for _, c := range cases {
 		code, _, errs := call(c.args...)

@@ -83,15 +83,30 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 	}
 	cmd, ok := commands()[args[0]]
 	if !ok {
-		fmt.Fprintf(errw, "harden: unknown command %q", args[0])
-		if s := module.Suggest(args[0], slices.Sorted(maps.Keys(commands()))); s != "" {
-			fmt.Fprintf(errw, "; did you mean %q?", s)
-		}
-		fmt.Fprint(errw, "\n\n")
+		fmt.Fprintf(errw, "harden: %s\n\n", unknownCommand(args))
 		usage(errw)
 		return ExitError
 	}
 	return cmd.run(sio, args[1:])
+}
+
+// unknownCommand says why args[0] is no command, and what was meant: the
+// closest verb, or the line with its verb first when flags came before it.
+func unknownCommand(args []string) string {
+	verbs := slices.Sorted(maps.Keys(commands()))
+	if strings.HasPrefix(args[0], "-") {
+		for i, a := range args {
+			if slices.Contains(verbs, a) {
+				line := append([]string{"harden", a}, slices.Delete(slices.Clone(args), i, i+1)...)
+				return fmt.Sprintf("the command comes before its flags: %s", shellJoin(line...))
+			}
+		}
+	}
+	msg := fmt.Sprintf("unknown command %q", args[0])
+	if s := module.Suggest(args[0], verbs); s != "" {
+		msg += fmt.Sprintf("; did you mean %q?", s)
+	}
+	return msg
 }
 
 func usage(w io.Writer) {
