@@ -4,7 +4,6 @@ package cli
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -110,61 +109,72 @@ func TestNonRootIsToldToUseSudo(t *testing.T) {
 	}
 }
 
-// TestSecondSignalExitsAtOnce: a plan stuck opening a FIFO (the firewall's
-// deny_sources_file) cannot see its context; the first signal asks it to
-// stop, the second ends it at once, with the shell's code for the signal.
+// TestSecondSignalExitsAtOnce: an apply stuck in a command that hangs
+// (its child keeps the output pipe open, so killing the command does not
+// end the wait) cannot see its context; the first signal asks it to stop,
+// the second ends it at once with the shell's code for the signal and the
+// line that undoes the run, which then works.
 func TestSecondSignalExitsAtOnce(t *testing.T) {
-	root := t.TempDir()
-	if err := os.MkdirAll(filepath.Join(root, "etc"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(filepath.Join(root, "etc/deny.list"), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	root := stockRoot(t)
+	orig, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config"))
 	profile := filepath.Join(t.TempDir(), "p.hcl")
-	if err := os.WriteFile(profile, []byte("firewall {\n  deny_sources_file = \"/etc/deny.list\"\n}\n"), 0o644); err != nil {
+	if err := os.WriteFile(profile, []byte("sshd {\n  port = 2200\n}\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	cmd := hardenCommand(hardenBinary(t), "plan", "-root", root, "-profile", profile, "-log-level", "error")
+	// A stand-in for an sshd that hangs: nothing else hangs on purpose.
+	fake, started := t.TempDir(), filepath.Join(t.TempDir(), "started")
+	script := "#!/bin/sh\ntouch " + started + "\nsleep 600 &\nwait\n"
+	if err := os.WriteFile(filepath.Join(fake, "sshd"), []byte(script), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := hardenCommand(hardenBinary(t), "apply", "-auto-approve", "-root", root, "-profile", profile,
+		"-target", "sshd", "-log-level", "error")
+	cmd.Env = append(cmd.Env, "PATH="+fake+":"+os.Getenv("PATH"))
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true} // the orphaned sleep is killed with the group
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	t.Cleanup(func() { _ = syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL) })
 	exited := make(chan error, 1)
 	go func() { exited <- cmd.Wait() }()
-	if !blockedOnFIFO(cmd.Process.Pid, exited) {
-		t.Skipf("harden no longer blocks opening a FIFO (TestSecondInterruptExits covers the second signal):\n%s", stderr.String())
+	if !appeared(started, exited) {
+		t.Fatalf("apply never ran sshd:\n%s", stderr.String())
 	}
 	_ = cmd.Process.Signal(syscall.SIGINT)
 	select {
 	case <-exited:
-		t.Skipf("the first signal ended harden (the FIFO no longer blocks it); the second is not needed:\n%s", stderr.String())
-	case <-time.After(500 * time.Millisecond):
+		t.Skipf("the first signal ended harden (a killed command no longer hangs it); the second is not needed:\n%s", stderr.String())
+	case <-time.After(time.Second):
 	}
 	_ = cmd.Process.Signal(syscall.SIGTERM)
 	select {
 	case <-exited:
 	case <-time.After(5 * time.Second):
-		_ = cmd.Process.Kill()
-		<-exited
-		t.Fatalf("harden ignored SIGINT then SIGTERM while stuck in a FIFO:\n%s", stderr.String())
+		t.Fatalf("harden ignored SIGINT then SIGTERM while stuck in a command:\n%s", stderr.String())
 	}
 	if code := cmd.ProcessState.ExitCode(); code != 128+int(syscall.SIGTERM) {
 		t.Errorf("exit code %d, want %d (128 + SIGTERM)", code, 128+int(syscall.SIGTERM))
 	}
+	undo := "harden rollback -root " + root
 	for _, want := range []string{"harden: SIGINT: stopping; send it again to exit at once",
-		"harden: SIGTERM again: exiting at once, before the run finished. Nothing was changed."} {
+		"harden: SIGTERM again: exiting at once, before the run finished. The apply may be half done: `" + undo + "` undoes it"} {
 		if !strings.Contains(stderr.String(), want) {
 			t.Errorf("stderr lacks %q:\n%s", want, stderr.String())
 		}
 	}
+	if code, out, errs := run(t, strings.Fields(undo)[1:]...); code != ExitOK {
+		t.Errorf("%s: exit %d\n%s%s", undo, code, out, errs)
+	}
+	if now, _ := os.ReadFile(filepath.Join(root, "etc/ssh/sshd_config")); !bytes.Equal(now, orig) {
+		t.Error("sshd_config differs after the cut-short apply was rolled back")
+	}
 }
 
-// blockedOnFIFO waits until a thread of pid sleeps in the kernel waiting
-// for a FIFO's writer; false if the process ends first or never gets there.
-func blockedOnFIFO(pid int, exited chan error) bool {
-	deadline := time.Now().Add(20 * time.Second)
+// appeared waits until file exists; false if the process ends first.
+func appeared(file string, exited chan error) bool {
+	deadline := time.Now().Add(30 * time.Second)
 	for time.Now().Before(deadline) {
 		select {
 		case err := <-exited:
@@ -172,11 +182,8 @@ func blockedOnFIFO(pid int, exited chan error) bool {
 			return false
 		default:
 		}
-		tasks, _ := filepath.Glob(fmt.Sprintf("/proc/%d/task/*/wchan", pid))
-		for _, wchan := range tasks {
-			if b, _ := os.ReadFile(wchan); string(b) == "wait_for_partner" {
-				return true
-			}
+		if _, err := os.Stat(file); err == nil {
+			return true
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
