@@ -29,7 +29,9 @@ var (
 	// echoLimit keeps ping useful for monitoring without making the host
 	// an amplifier.
 	echoLimit = Limit{Rate: 5, Unit: time.Second, Burst: 10}
-	linkLocal = netip.MustParsePrefix("fe80::/10")
+	// dhcpv6Reply: from a link-local server port 547 to the client's 546.
+	dhcpv6Reply = []Stmt{Saddr{Prefix: netip.MustParsePrefix("fe80::/10")},
+		SportDport{Proto: protoUDP, Sport: 547, Dport: 546}, accept}
 )
 
 func rule(stmts ...Stmt) Rule { return Rule{Stmts: stmts} }
@@ -41,10 +43,12 @@ func Build(cfg Config) *Table {
 	in.Rules = append(in.Rules, rule(Iface{Name: "lo"}, accept))
 	// Denied sources go before everything but loopback, established
 	// connections included.
+	var denied []Rule
 	for _, s := range addressSets(setDeny, cfg.DenySources) {
 		t.Sets = append(t.Sets, s)
-		in.Rules = append(in.Rules, rule(SaddrIn{V6: s.Type == "ipv6_addr", Set: s.Name}, Counter{}, drop))
+		denied = append(denied, rule(SaddrIn{V6: s.Type == "ipv6_addr", Set: s.Name}, Counter{}, drop))
 	}
+	in.Rules = append(in.Rules, denied...)
 	sshAllow := addressSets(setSSHAllow, cfg.SSHAllowSources)
 	t.Sets = append(t.Sets, sshAllow...)
 	in.Rules = append(in.Rules,
@@ -62,7 +66,7 @@ func Build(cfg Config) *Table {
 		// DHCPv6 replies, as ufw and firewalld accept them: the request
 		// went to a multicast address, so the reply is no established
 		// connection, and a host that misses it loses its address.
-		rule(Saddr{Prefix: linkLocal}, SportDport{Proto: protoUDP, Sport: 547, Dport: 546}, accept),
+		rule(dhcpv6Reply...),
 		rule(CtState{Mask: 1}, drop), // invalid
 		rule(ICMPType{Type: 8}, echoLimit, accept),
 		rule(ICMPType{V6: true, Type: 128}, echoLimit, accept),
@@ -122,6 +126,10 @@ func Build(cfg Config) *Table {
 		out.Rules = outputAllowances(cfg)
 	}
 	t.Chains = []Chain{in, fwd, out}
+	if len(cfg.ForwardFrom) > 0 {
+		t.Chains[1].Rules = containerForward(cfg, denied)
+		t.Chains = append([]Chain{containerPrerouting(cfg)}, t.Chains...)
+	}
 	return t
 }
 

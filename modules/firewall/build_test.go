@@ -34,6 +34,30 @@ var goldenProfiles = map[string]string{
 }`,
 }
 
+// dockerHostProfile is a profile planned on a machine where Docker was found:
+// its table also has the chains for container traffic.
+const dockerHostProfile = `firewall {
+  gossip_udp_port = 14600
+  allow_tcp_ports = [443]
+  deny_sources    = ["203.0.113.7", "2001:db8:dead::/48"]
+}`
+
+// goldenTables are the tables pinned in testdata: those of goldenProfiles,
+// and docker-host.nft, dockerHostProfile's table with Docker's bridges.
+func goldenTables(t *testing.T) map[string]*Table {
+	t.Helper()
+	out := map[string]*Table{}
+	for name, src := range goldenProfiles {
+		out[name] = goldenTable(t, src)
+	}
+	m := New()
+	moduletest.MustDecode(t, m, dockerHostProfile)
+	cfg := m.Config()
+	cfg.ForwardFrom = containerRuntimes[0].bridges
+	out["docker-host"] = Build(cfg)
+	return out
+}
+
 func goldenTable(t *testing.T, src string) *Table {
 	t.Helper()
 	m := New()
@@ -45,21 +69,23 @@ func goldenTable(t *testing.T, src string) *Table {
 }
 
 func TestBuildGolden(t *testing.T) {
-	for name, src := range goldenProfiles {
+	for name, tbl := range goldenTables(t) {
 		t.Run(name, func(t *testing.T) {
-			got := renderFile(goldenTable(t, src))
-			moduletest.Golden(t, name+".nft", []byte(got))
+			moduletest.Golden(t, name+".nft", []byte(renderFile(tbl)))
 		})
 	}
 }
 
 // The shape every profile must keep whatever the settings.
 func TestBuildInvariants(t *testing.T) {
-	for name, src := range goldenProfiles {
-		tbl := goldenTable(t, src)
+	for name, tbl := range goldenTables(t) {
 		in := tbl.Chain("input")
 		if in == nil || in.Policy != "drop" || tbl.Chain("forward").Policy != "drop" {
 			t.Fatalf("%s: input and forward must drop by default", name)
+		}
+		// Without container networking nothing is forwarded at all.
+		if name != "docker-host" && (len(tbl.Chain("forward").Rules) > 0 || tbl.Chain("prerouting") != nil) {
+			t.Errorf("%s: forward rules or a prerouting chain on a host without containers", name)
 		}
 		if in.Rules[0].String() != `iif "lo" accept` {
 			t.Errorf("%s: loopback is not accepted first: %s", name, in.Rules[0])
@@ -83,8 +109,7 @@ func TestBuildInvariants(t *testing.T) {
 // Model → expressions → model gives the same rules, and the text form
 // parses back to the same model.
 func TestCompileDecompileRoundTrip(t *testing.T) {
-	for name, src := range goldenProfiles {
-		tbl := goldenTable(t, src)
+	for name, tbl := range goldenTables(t) {
 		for _, c := range tbl.Chains {
 			for _, r := range c.Rules {
 				exprs, err := compileRule(r, nil)
@@ -107,19 +132,22 @@ func TestCompileDecompileRoundTrip(t *testing.T) {
 }
 
 func TestDecompileUnmodelled(t *testing.T) {
-	// `meta l4proto tcp masquerade`-like: a match harden knows, then one it
-	// does not; and a counter carrying values (which do not matter).
+	// `counter meta l4proto tcp meta mark 1 masquerade`-like: matches
+	// harden knows, then one it does not; and a counter carrying values
+	// (which do not matter).
 	exprs := []expr.Any{
 		&expr.Counter{Packets: 12, Bytes: 3400},
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: 1},
 		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte{protoTCP}},
+		&expr.Meta{Key: expr.MetaKeyMARK, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: native32(1)},
 		&expr.Masq{},
 	}
 	r := decompileRule(exprs, nil)
-	if len(r.Stmts) != 2 || r.Stmts[0] != (Counter{}) {
+	if len(r.Stmts) != 3 || r.Stmts[0] != (Counter{}) || r.Stmts[1] != (L4Proto{Proto: protoTCP}) {
 		t.Fatalf("got %#v", r)
 	}
-	if _, ok := r.Stmts[1].(Unknown); !ok || r.String() != "counter <not understood by harden: meta cmp masq>" {
+	if _, ok := r.Stmts[2].(Unknown); !ok || r.String() != "counter meta l4proto tcp <not understood by harden: meta cmp masq>" {
 		t.Fatalf("got %q", r)
 	}
 	tbl := &Table{Family: "inet", Name: "x", Chains: []Chain{{Name: "c", Rules: []Rule{r, rule(accept)}}}}
@@ -139,14 +167,14 @@ func TestDecompileUnmodelled(t *testing.T) {
 		&expr.Payload{DestRegister: 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
 		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: []byte{0, 22}},
 	}
-	if got := decompileRule(neq, nil).String(); !strings.HasPrefix(got, "<not understood") {
+	if got := decompileRule(neq, nil).String(); got != "meta l4proto tcp <not understood by harden: payload cmp>" {
 		t.Errorf("tcp dport != 22 read as %q", got)
 	}
 }
 
 func TestParseRejectsUnmodelled(t *testing.T) {
 	for _, line := range []string{
-		"tcp dport { 22-80 } accept", "tcp dport { } accept", "ip saddr 10.0.0.0/8 jump x", `iifname "eth0" accept`,
+		"tcp dport { 22-80 } accept", "tcp dport { } accept", "ip saddr 10.0.0.0/8 jump x", `iifname eth0 accept`, "meta mark 1 accept", "ct status dnat,nat accept",
 		"limit rate 5/fortnight accept", "update @s { ip daddr limit rate 1/second }",
 	} {
 		if r, err := ParseRule(line); err == nil {

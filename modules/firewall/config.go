@@ -65,6 +65,12 @@ type Config struct {
 	// DenySourcesFile is an absolute path on the machine whose entries
 	// join DenySources when Read has read it; "" for none.
 	DenySourcesFile string
+	// ForwardFrom are the bridges (nft patterns: "docker0", "br-*") of the
+	// container runtimes Read found, not a profile setting. Their
+	// forwarded traffic passes, and so do connections to the ports their
+	// containers publish where the profile opens the port. Empty: the
+	// forward chain drops everything.
+	ForwardFrom []string
 }
 
 // Defaults: SSH on 22 with 6 new connections a minute and 8 at once per

@@ -65,12 +65,7 @@ func matchStmt(exprs []expr.Any, sets readSets) (Stmt, int) {
 // candidates guesses statements from the leading expressions; matchStmt
 // checks each guess by compiling it.
 func candidates(exprs []expr.Any, sets readSets) []Stmt {
-	at := func(i int) expr.Any {
-		if i < len(exprs) {
-			return exprs[i]
-		}
-		return nil
-	}
+	at := func(i int) expr.Any { return exprAt(exprs, i) }
 	cmpData := func(i int) []byte {
 		if c, ok := at(i).(*expr.Cmp); ok {
 			return c.Data
@@ -145,7 +140,7 @@ func candidates(exprs []expr.Any, sets readSets) []Stmt {
 			out = append(out, Verdict{Kind: "drop"})
 		}
 	}
-	return out
+	return append(out, forwardCandidates(exprs)...)
 }
 
 func dynsetStmt(d *expr.Dynset, v6 bool, key int) Stmt {
@@ -342,17 +337,24 @@ func readPorts(c *nftables.Conn, s *nftables.Set) ([]uint16, error) {
 	return slices.Compact(ports), nil
 }
 
-// listTables names every table ("family name"), in the kernel's order.
-func listTables(c *nftables.Conn) ([]string, error) {
-	tables, err := c.ListTables()
+// listTablesAndChains names every table ("family name") and chain
+// ("family table chain"), in the kernel's order.
+func listTablesAndChains(c *nftables.Conn) (tables, chains []string, err error) {
+	ts, err := c.ListTables()
 	if err != nil {
-		return nil, fmt.Errorf("list tables: %w", err)
+		return nil, nil, fmt.Errorf("list tables: %w", err)
 	}
-	out := make([]string, len(tables))
-	for i, t := range tables {
-		out[i] = familyName(t.Family) + " " + t.Name
+	for _, t := range ts {
+		tables = append(tables, familyName(t.Family)+" "+t.Name)
 	}
-	return out, nil
+	cs, err := c.ListChains()
+	if err != nil {
+		return nil, nil, fmt.Errorf("list chains: %w", err)
+	}
+	for _, ch := range cs {
+		chains = append(chains, familyName(ch.Table.Family)+" "+ch.Table.Name+" "+ch.Name)
+	}
+	return tables, chains, nil
 }
 
 // HasUnknown reports whether any rule holds expressions harden does not model.

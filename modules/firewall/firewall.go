@@ -112,6 +112,9 @@ type Module struct {
 	// persistPath and confPath are the files nftables.service loads; tests
 	// on an online host move them under a temp dir.
 	persistPath, confPath string
+	// links lists the network interfaces of the namespace the table
+	// filters (linkNames).
+	links func() ([]string, error)
 	// netns names the network namespace the table filters, as
 	// /proc/PID/ns/net reads: the sshd whose ports the firewall keeps
 	// runs there.
@@ -124,7 +127,8 @@ type Module struct {
 // New returns a module with the default config.
 func New() *Module {
 	return &Module{cfg: defaultConfig(), conn: nftables.New,
-		check: checkRuleset, persistPath: persistPath, confPath: confPath, netns: ownNetns}
+		check: checkRuleset, persistPath: persistPath, confPath: confPath, netns: ownNetns,
+		links: func() ([]string, error) { return linkNames(0) }}
 }
 
 // InNetns makes the module work in the network namespace open as fd (for
@@ -141,6 +145,7 @@ func (m *Module) InNetns(fd int) {
 		}
 		return fmt.Sprintf("net:[%d]", st.Ino), nil
 	}
+	m.links = func() ([]string, error) { return linkNames(fd) }
 }
 
 // ownNetns is the network namespace harden runs in.
@@ -156,19 +161,30 @@ func (m *Module) Config() Config { return m.cfg }
 // entries (Read reads them; Plan joins them).
 func (m *Module) Desired() *Table { return Build(m.cfg) }
 
-// desired is the table the profile asks for with the entries of
-// deny_sources_file as st holds them, and the ports sshd listens on that
-// it does not leave in this run.
+// desired is the table the profile asks for, as the machine makes it
+// (desiredConfig).
 func (m *Module) desired(st *State) (*Table, error) {
+	cfg, err := m.desiredConfig(st)
+	if err != nil {
+		return nil, err
+	}
+	return Build(cfg), nil
+}
+
+// desiredConfig is the profile's config with what Read found: the
+// entries of deny_sources_file, the ports sshd listens on that it does
+// not leave in this run, and the bridges of container runtimes.
+func (m *Module) desiredConfig(st *State) (Config, error) {
 	cfg := m.cfg
 	if cfg.DenySourcesFile != "" {
 		if st.DenyFile == nil || st.DenyFile.Path != cfg.DenySourcesFile {
-			return nil, fmt.Errorf("firewall: plan: %s was not read", cfg.DenySourcesFile)
+			return cfg, fmt.Errorf("firewall: plan: %s was not read", cfg.DenySourcesFile)
 		}
 		cfg = withDenyFile(cfg, st.DenyFile)
 	}
 	cfg.SSHPorts = append(slices.Clip(cfg.SSHPorts), m.heldForSSHD(st.SSHDPorts)...)
-	return Build(cfg), nil
+	cfg.ForwardFrom = forwardFrom(st.Containers)
+	return cfg, nil
 }
 
 // Decode reads the firewall block.
@@ -283,6 +299,9 @@ type State struct {
 	// the live machine has no nft to check the file to persist with.
 	Unit  string
 	NoNft bool
+	// Containers are the container runtimes found (their bridges,
+	// tables, chains or unit files).
+	Containers []Containers
 	// SSHDPorts are the TCP ports sshd listens on now (its own sockets in
 	// the kernel's listen table, and ssh.socket's under socket
 	// activation); nil offline.
@@ -313,6 +332,7 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	}
 	st.Unit = h.UnitFile(serviceName)
 	if st.Offline {
+		st.Containers = findContainers(h, netState{})
 		return st, nil
 	}
 	if _, err := exec.LookPath("nft"); err != nil {
@@ -332,15 +352,19 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	if st.Live, err = readTable(c, m.cfg.Family, m.cfg.Name); err != nil {
 		return nil, fmt.Errorf("firewall: read %s %s: %w", m.cfg.Family, m.cfg.Name, err)
 	}
-	all, err := listTables(c)
-	if err != nil {
+	var ns netState
+	if ns.tables, ns.chains, err = listTablesAndChains(c); err != nil {
 		return nil, fmt.Errorf("firewall: %w", err)
 	}
-	for _, t := range all {
+	for _, t := range ns.tables {
 		if t != m.cfg.Family+" "+m.cfg.Name {
 			st.Foreign = append(st.Foreign, t)
 		}
 	}
+	if ns.links, err = m.links(); err != nil {
+		return nil, fmt.Errorf("firewall: %w", err)
+	}
+	st.Containers = findContainers(h, ns)
 	return st, nil
 }
 

@@ -54,19 +54,6 @@ func liveHost(t testing.TB, m *Module, sshConn string) (*host.Host, *host.Journa
 	return h, j, sd
 }
 
-func planOf(t testing.TB, m *Module, h *host.Host) (module.Plan, *State) {
-	t.Helper()
-	st, err := m.Read(context.Background(), h)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := m.Plan(st)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return p, st.(*State)
-}
-
 var counterValues = regexp.MustCompile(`counter packets \d+ bytes \d+`)
 
 func TestRootApplyReachabilityPersistUndo(t *testing.T) {
@@ -271,9 +258,8 @@ func (noPeers) Lookup(string) (module.Module, bool) { return nil, false }
 // text; the golden file loaded by nft reads back as the same model.
 func TestRootGoldenProfilesLoadBothWays(t *testing.T) {
 	requireRoot(t)
-	for name, src := range goldenProfiles {
+	for name, want := range goldenTables(t) {
 		t.Run(name, func(t *testing.T) {
-			want := goldenTable(t, src)
 			viaNetlink := newNetns(t, "g")
 			m := New()
 			m.InNetns(viaNetlink.fd)

@@ -147,10 +147,7 @@ const (
 )
 
 // Conntrack state bits, as the kernel numbers them, in nft's print order.
-var ctStates = []struct {
-	name string
-	bit  uint32
-}{
+var ctStates = []bitName{
 	{"invalid", 1}, {"established", 2}, {"related", 4}, {"new", 8}, {"untracked", 64},
 }
 
@@ -192,20 +189,7 @@ func (s Saddr) String() string {
 	return fmt.Sprintf("%s saddr %s", kw, formatPrefix(s.Prefix))
 }
 
-func (s CtState) String() string {
-	var names []string
-	rest := s.Mask
-	for _, st := range ctStates {
-		if s.Mask&st.bit != 0 {
-			names = append(names, st.name)
-			rest &^= st.bit
-		}
-	}
-	if rest != 0 {
-		names = append(names, fmt.Sprintf("0x%x", rest))
-	}
-	return "ct state " + strings.Join(names, ",")
-}
+func (s CtState) String() string { return "ct state " + formatBits(ctStates, s.Mask) }
 
 func (s ICMPType) String() string {
 	kw, names := "icmp", icmpTypes
@@ -364,7 +348,7 @@ func (t *Table) String() string {
 		fmt.Fprintf(&b, "\tchain %s {\n", c.Name)
 		if c.Hook != "" {
 			fmt.Fprintf(&b, "\t\ttype %s hook %s priority %s; policy %s;\n",
-				c.Type, c.Hook, formatPriority(c.Priority), c.Policy)
+				c.Type, c.Hook, formatPriority(c.Hook, c.Priority), c.Policy)
 		}
 		for _, r := range c.Rules {
 			fmt.Fprintf(&b, "\t\t%s\n", r.text("\t\t"))
@@ -393,16 +377,6 @@ func (t *Table) Chain(name string) *Chain {
 		}
 	}
 	return nil
-}
-
-func formatPriority(p int32) string {
-	switch {
-	case p == 0:
-		return "filter"
-	case p > 0:
-		return fmt.Sprintf("filter + %d", p)
-	}
-	return fmt.Sprintf("filter - %d", -p)
 }
 
 // formatTimeout prints a duration the way nft does for whole units.

@@ -3,8 +3,6 @@ package firewall
 import (
 	"bufio"
 	"fmt"
-	"net"
-	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -141,22 +139,6 @@ func ParseTable(text string) (*Table, error) {
 	}
 }
 
-func parsePriority(s string) (int32, error) {
-	if s == "filter" {
-		return 0, nil
-	}
-	f := strings.Fields(s)
-	if len(f) == 3 && f[0] == "filter" && (f[1] == "+" || f[1] == "-") {
-		n, err := strconv.ParseInt(f[2], 10, 32)
-		if f[1] == "-" {
-			n = -n
-		}
-		return int32(n), err
-	}
-	n, err := strconv.ParseInt(s, 10, 32)
-	return int32(n), err
-}
-
 func parseTimeout(s string) (time.Duration, error) {
 	for _, u := range []struct {
 		suffix string
@@ -265,23 +247,16 @@ func (p *ruleParser) stmt() (Stmt, error) {
 		if p.peek() == "count" {
 			return p.ctCount()
 		}
+		if p.peek() == "status" {
+			p.take()
+			mask, err := parseBits(ctStatuses, "ct status", p.take())
+			return CtStatus{Mask: mask}, err
+		}
 		if err := p.expect("state"); err != nil {
 			return nil, err
 		}
-		var s CtState
-		for _, name := range strings.Split(p.take(), ",") {
-			found := false
-			for _, st := range ctStates {
-				if st.name == name {
-					s.Mask |= st.bit
-					found = true
-				}
-			}
-			if !found {
-				return nil, fmt.Errorf("ct state %q not modelled", name)
-			}
-		}
-		return s, nil
+		mask, err := parseBits(ctStates, "ct state", p.take())
+		return CtState{Mask: mask}, err
 	case "icmp", "icmpv6":
 		if err := p.expect("type"); err != nil {
 			return nil, err
@@ -319,6 +294,8 @@ func (p *ruleParser) stmt() (Stmt, error) {
 		return Dport{Proto: proto, Port: uint16(n)}, err
 	case "limit":
 		return p.limit()
+	case "iifname", "oifname", "meta":
+		return p.forwardStmt(kw)
 	case "add", "update":
 		s := SetUpdate{Update: kw == "update", Set: strings.TrimPrefix(p.take(), "@")}
 		if err := p.expect("{"); err != nil {
@@ -360,92 +337,4 @@ func (p *ruleParser) stmt() (Stmt, error) {
 	default:
 		return nil, fmt.Errorf("statement %q not modelled", kw)
 	}
-}
-
-// sportDport parses "sport N PROTO dport M" after "tcp" or "udp".
-func (p *ruleParser) sportDport(kw string, proto uint8) (Stmt, error) {
-	p.take()
-	sport, err := p.number(16)
-	if err != nil {
-		return nil, err
-	}
-	for _, want := range []string{kw, "dport"} {
-		if err := p.expect(want); err != nil {
-			return nil, err
-		}
-	}
-	dport, err := p.number(16)
-	return SportDport{Proto: proto, Sport: uint16(sport), Dport: uint16(dport)}, err
-}
-
-// keyMask parses "& MASK" after "saddr" into the prefix length the mask
-// keeps; 0 when there is none.
-func (p *ruleParser) keyMask() (int, error) {
-	if p.peek() != "&" {
-		return 0, nil
-	}
-	p.take()
-	t := p.take()
-	mask, err := netip.ParseAddr(t)
-	if err != nil {
-		return 0, fmt.Errorf("bad mask %q", t)
-	}
-	ones, bits := net.IPMask(mask.AsSlice()).Size()
-	if bits == 0 {
-		return 0, fmt.Errorf("mask %q is no prefix", t)
-	}
-	return ones, nil
-}
-
-// ctCount parses "count [over] N" after "ct".
-func (p *ruleParser) ctCount() (Stmt, error) {
-	if err := p.expect("count"); err != nil {
-		return nil, err
-	}
-	var c CtCount
-	if p.peek() == "over" {
-		p.take()
-		c.Over = true
-	}
-	n, err := p.number(32)
-	c.Count = uint32(n)
-	return c, err
-}
-
-// limit parses what follows "limit".
-func (p *ruleParser) limit() (Stmt, error) {
-	if err := p.expect("rate"); err != nil {
-		return nil, err
-	}
-	var l Limit
-	if p.peek() == "over" {
-		p.take()
-		l.Over = true
-	}
-	rate, unit, ok := strings.Cut(p.take(), "/")
-	n, err := strconv.ParseUint(rate, 10, 64)
-	if !ok || err != nil {
-		return nil, fmt.Errorf("bad limit rate %q", rate+"/"+unit)
-	}
-	l.Rate, l.Burst = n, 5
-	for _, u := range limitUnits {
-		if u.name == unit {
-			l.Unit = u.d
-		}
-	}
-	if l.Unit == 0 {
-		return nil, fmt.Errorf("limit unit %q not modelled", unit)
-	}
-	if p.peek() == "burst" {
-		p.take()
-		b, err := p.number(32)
-		if err != nil {
-			return nil, err
-		}
-		l.Burst = uint32(b)
-		if err := p.expect("packets"); err != nil {
-			return nil, err
-		}
-	}
-	return l, nil
 }

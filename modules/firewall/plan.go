@@ -37,10 +37,11 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	if !ok {
 		return module.Plan{}, fmt.Errorf("firewall: plan: unexpected state %T", s)
 	}
-	desired, err := m.desired(st)
+	cfg, err := m.desiredConfig(st)
 	if err != nil {
 		return module.Plan{}, err
 	}
+	desired := Build(cfg)
 	if err := prerequisites(st); err != nil {
 		return module.Plan{}, err
 	}
@@ -74,6 +75,9 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	}
 	if st.DenyFile != nil {
 		p.Notes = append(p.Notes, denyFileNotes(desired, st.DenyFile)...)
+	}
+	if len(st.Containers) > 0 {
+		p.Notes = append(p.Notes, containersNote(st.Containers, cfg))
 	}
 	if held := m.heldForSSHD(st.SSHDPorts); len(held) > 0 {
 		p.Notes = append(p.Notes, m.heldNote(held))

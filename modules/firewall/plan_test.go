@@ -51,6 +51,20 @@ func convergedTo(m *Module, d *Table) *State {
 		Conf: []byte(conf), ConfExists: true, Enabled: true, Unit: "/lib/systemd/system/" + serviceName}
 }
 
+// planOf reads the machine through h and plans.
+func planOf(t testing.TB, m *Module, h *host.Host) (module.Plan, *State) {
+	t.Helper()
+	st, err := m.Read(context.Background(), h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := m.Plan(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p, st.(*State)
+}
+
 func addresses(p module.Plan) []string {
 	var out []string
 	for _, c := range p.Changes {
