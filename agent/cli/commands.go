@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"strings"
@@ -95,6 +94,8 @@ func runApply(io IO, args []string) int {
 		if held, final, err = holdOldSSHPorts(ctx, s.host, e); err != nil {
 			return fail(io, err)
 		}
+	} else if err := refuseUnconfirmedMove(s.host, e); err != nil {
+		return fail(io, err)
 	}
 	p, err := e.Plan(ctx)
 	if err != nil {
@@ -118,12 +119,9 @@ func runApply(io IO, args []string) int {
 		return ExitError
 	}
 	run, err := e.Apply(ctx, p)
-	if err != nil && guarded && run != nil {
-		_ = confirm.Disarm(context.Background(), s.host, run.ID)
-	}
 	var pending *confirm.Pending
-	if err == nil && guarded {
-		pending, _ = confirm.Load(s.host)
+	if guarded {
+		pending = settleConfirm(s, run, err)
 	}
 	code := finishApply(io, &o, p, run, pending, err)
 	if pending != nil && !o.json {

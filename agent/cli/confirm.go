@@ -3,10 +3,13 @@ package cli
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"go.uber.org/zap"
 
 	"harden/agent/confirm"
 	"harden/agent/engine"
@@ -48,14 +51,34 @@ func commitConfirmed(e *engine.Engine, s *session, o *options, p *plan.Plan, noC
 	return true, nil
 }
 
+// settleConfirm ends a commit-confirmed apply: a failed one disarms its
+// own rollback (its changes are undone already); a finished one records
+// when it finished (a confirm must come over a connection made later) and
+// returns the pending confirmation to report.
+func settleConfirm(s *session, run *store.Run, err error) *confirm.Pending {
+	if run == nil {
+		return nil
+	}
+	if err != nil {
+		_ = confirm.Disarm(context.Background(), s.host, run.ID)
+		return nil
+	}
+	if err := confirm.MarkApplied(s.host, run.ID); err != nil {
+		s.log.Error("cannot record the end of the apply; `harden confirm` will be refused and the change rolled "+
+			"back at the deadline", zap.Error(err))
+	}
+	pending, _ := confirm.Load(s.host)
+	return pending
+}
+
 func printConfirmHint(io IO, p *confirm.Pending) {
 	port := ""
 	if len(p.FinalPorts) > 0 {
-		port = fmt.Sprintf(" on port %s", joinInts(p.FinalPorts))
+		port = fmt.Sprintf(" on port %s", confirm.JoinPorts(p.FinalPorts))
 	}
-	fmt.Fprintf(io.Out, "\nThis apply changed SSH or the firewall. To keep it, open a NEW SSH session%s\n"+
-		"and run `harden confirm` there before %s (in %s).\n"+
-		"Otherwise everything is rolled back at %s, also across a reboot.\n",
+	fmt.Fprintf(io.Out, "\nThis apply changed SSH or the firewall. To keep it, open a NEW SSH connection%s (not a\n"+
+		"shell of this one: it must show that the new settings let you in) and run `harden confirm` there\n"+
+		"before %s (in %s). Otherwise everything is rolled back at %s, also across a reboot.\n",
 		port, p.Deadline.Local().Format("15:04:05 MST"), time.Until(p.Deadline).Round(time.Second),
 		p.Deadline.Local().Format("15:04:05"))
 }
@@ -64,10 +87,11 @@ func runConfirm(io IO, args []string) int {
 	var o options
 	var force bool
 	fs := newFlagSet(io, "confirm", "[flags]",
-		"Keep the last apply: disarm its rollback timer. Run it from a NEW SSH session, which proves\n"+
-			"the new settings let you in.")
+		"Keep the last apply: disarm its rollback timer. Run it over a NEW SSH connection, made after\n"+
+			"the apply finished, which proves the new settings let you in (a console may confirm too).")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
-	fs.BoolVar(&force, "force", false, "confirm even from a session that is not on the new SSH port")
+	fs.BoolVar(&force, "force", false, "confirm even from a session that is not on the new SSH port "+
+		"(it must still be a connection made after the apply)")
 	fs.BoolVar(&o.json, "json", false, "print machine-readable JSON on stdout")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
@@ -91,10 +115,19 @@ func runConfirm(io IO, args []string) int {
 	if p == nil {
 		return finishConfirm(io, o.json, confirmResult{Status: "nothing-pending"}, nil)
 	}
+	origin, err := confirm.OriginOf("/proc", os.Getpid(), s.host.Getenv("SSH_CONNECTION"))
+	if err != nil {
+		return fail(io, fmt.Errorf("confirm: where this command comes from: %w", err))
+	}
+	refused := confirmResult{Status: "refused", Run: p.Run}
+	if err := p.CheckOrigin(origin); err != nil {
+		return finishConfirm(io, o.json, refused, fmt.Errorf("confirm refused: %w", err))
+	}
 	if port, onSSH := sessionPort(s.host.Getenv("SSH_CONNECTION")); onSSH && len(p.FinalPorts) > 0 &&
 		!slices.Contains(p.FinalPorts, port) && !force {
-		return fail(io, fmt.Errorf("this session came in on port %d, not on the new port %s: "+
-			"open a new session on %s and confirm there (or -force)", port, joinInts(p.FinalPorts), joinInts(p.FinalPorts)))
+		to := confirm.JoinPorts(p.FinalPorts)
+		return finishConfirm(io, o.json, refused, fmt.Errorf("this session came in on port %d, not on the new "+
+			"port %s: open a new session on %s and confirm there (or -force)", port, to, to))
 	}
 	if err := confirm.Disarm(ctx, s.host, p.Run); err != nil {
 		return fail(io, err)
@@ -106,7 +139,7 @@ func runConfirm(io IO, args []string) int {
 	if len(p.HeldPorts) > 0 {
 		if err := applySecondPhase(ctx, textOnly(io, o.json), s, p); err != nil {
 			return finishConfirm(io, o.json, res, fmt.Errorf("closing the old SSH port %s: %w (the new port "+
-				"stays open; run `harden apply` again)", joinInts(p.HeldPorts), err))
+				"stays open; run `harden apply` again)", confirm.JoinPorts(p.HeldPorts), err))
 		}
 		res.ClosedPorts = p.HeldPorts
 	}
@@ -117,7 +150,8 @@ func runConfirm(io IO, args []string) int {
 type confirmResult struct {
 	FormatVersion string `json:"format_version"`
 	// Status is "confirmed" (the rollback is disarmed, also when Error says
-	// the old port could not be closed) or "nothing-pending".
+	// the old port could not be closed), "refused" (Error says why and what
+	// to do; the rollback stays armed) or "nothing-pending".
 	Status string `json:"status"`
 	Run    string `json:"run,omitempty"`
 	// ClosedPorts are the old SSH ports the confirm closed (two-phase move).
@@ -206,12 +240,4 @@ func runStatus(io IO, args []string) int {
 		fmt.Fprintf(io.Out, "  %s  %-11s %2d changes  %s\n", r.ID, r.Status, r.Changes, r.Profile)
 	}
 	return ExitOK
-}
-
-func joinInts(v []int) string {
-	s := make([]string, len(v))
-	for i, n := range v {
-		s[i] = strconv.Itoa(n)
-	}
-	return strings.Join(s, ", ")
 }

@@ -28,12 +28,7 @@ func holdOldSSHPorts(ctx context.Context, h *host.Host, e *engine.Engine) (held,
 	if h.Offline() {
 		return nil, nil, nil
 	}
-	var sshd livePorter
-	for _, m := range e.Modules {
-		if lp, ok := m.(livePorter); ok && m.Name() == "sshd" {
-			sshd = lp
-		}
-	}
+	sshd := sshdOf(e)
 	if sshd == nil {
 		return nil, nil, nil
 	}
@@ -60,6 +55,39 @@ func holdOldSSHPorts(ctx context.Context, h *host.Host, e *engine.Engine) (held,
 	return held, final, nil
 }
 
+func sshdOf(e *engine.Engine) livePorter {
+	for _, m := range e.Modules {
+		if lp, ok := m.(livePorter); ok && m.Name() == "sshd" {
+			return lp
+		}
+	}
+	return nil
+}
+
+// refuseUnconfirmedMove refuses `apply -no-confirm` over SSH when the
+// profile moves sshd off the port this session came in on: nothing would
+// keep the old port, and nothing would bring it back if the new one does
+// not let anyone in.
+func refuseUnconfirmedMove(h *host.Host, e *engine.Engine) error {
+	port, onSSH := sessionPort(h.Getenv("SSH_CONNECTION"))
+	sshd := sshdOf(e)
+	if !onSSH || h.Offline() || sshd == nil {
+		return nil
+	}
+	return unconfirmedMove(port, sshd.Ports())
+}
+
+func unconfirmedMove(port int, final []int) error {
+	if len(final) == 0 || slices.Contains(final, port) {
+		return nil
+	}
+	to := confirm.JoinPorts(final)
+	return fmt.Errorf("-no-confirm would move SSH off port %d, the port of this session, with no way back if port %s "+
+		"does not let you in. Apply without -no-confirm: sshd and the firewall keep port %d as well, and a rollback "+
+		"is armed; then run `harden confirm` from a NEW SSH connection on port %s, which closes port %d",
+		port, to, port, to, port)
+}
+
 // applySecondPhase applies the pending run's profile again without the held
 // ports: the operator proved the new port works by confirming from it.
 func applySecondPhase(ctx context.Context, io IO, s *session, p *confirm.Pending) error {
@@ -83,7 +111,7 @@ func applySecondPhase(ctx context.Context, io IO, s *session, p *confirm.Pending
 		return err
 	}
 	fmt.Fprintf(io.Out, "Closed the old SSH port %s (run %s; undo with: harden rollback %s).\n",
-		joinInts(p.HeldPorts), run.ID, run.ID)
+		confirm.JoinPorts(p.HeldPorts), run.ID, run.ID)
 	return nil
 }
 

@@ -13,6 +13,7 @@
 package confirm
 
 import (
+	"fmt"
 	"time"
 
 	"harden/agent/store"
@@ -43,6 +44,9 @@ type Pending struct {
 	// confirm must come from a session on one of them.
 	FinalPorts []int   `json:"final_ports,omitempty"`
 	Profile    Profile `json:"profile"`
+	// Applied is when the apply finished (nil while it runs, or if it was
+	// cut off): a confirm must come over a connection made after it.
+	Applied *BootTime `json:"applied,omitempty"`
 }
 
 // Profile is what confirm needs to apply the second phase: the profile as
@@ -71,6 +75,24 @@ func Load(h *host.Host) (*Pending, error) {
 
 // save writes pending.json durably.
 func save(h *host.Host, p *Pending) error { return store.Of(h).Save(pendingFile, p) }
+
+// MarkApplied records that run finished applying, now on the boot clock.
+func MarkApplied(h *host.Host, run string) error {
+	p, err := Load(h)
+	if err != nil || p == nil || p.Run != run {
+		return err
+	}
+	now, err := Now(procDir)
+	if err != nil {
+		return fmt.Errorf("confirm: %w", err)
+	}
+	p.Applied = &now
+	return save(h, p)
+}
+
+// procDir is the process table: the running system's, also under -root
+// (a confirm is about the sessions of this machine).
+const procDir = "/proc"
 
 // Clear removes the pending state (after confirm or rollback).
 func Clear(h *host.Host) error { return store.Of(h).Remove(pendingFile) }
