@@ -61,9 +61,9 @@ func readRegular(fd int, p string, limit int64) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is %s, not a regular file", p, fileKind(fi.Mode()))
 	}
-	tooBig := fmt.Errorf("%s is larger than %d bytes, more than harden reads from it", p, limit)
+	tooBig := func() error { return fmt.Errorf("%s is larger than %d bytes, more than harden reads from it", p, limit) }
 	if fi.Size() > limit {
-		return nil, tooBig
+		return nil, tooBig()
 	}
 	data := make([]byte, 0, fi.Size()+512)
 	for int64(len(data)) <= limit {
@@ -83,7 +83,7 @@ func readRegular(fd int, p string, limit int64) ([]byte, error) {
 		data = data[:len(data)+n]
 	}
 	if int64(len(data)) > limit {
-		return nil, tooBig
+		return nil, tooBig()
 	}
 	return data, nil
 }

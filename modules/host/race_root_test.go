@@ -125,3 +125,50 @@ func TestUserSwapsSymlinks(t *testing.T) {
 	}
 	t.Logf("the user's link took the config's place %d times; the target stayed untouched", won)
 }
+
+// A link the node's user left in its own directory is not followed for a
+// change, even when it points at a place inside the root: the user could
+// aim it anywhere. Root's own links (a data directory on a volume) are.
+func TestChangesDoNotFollowAUsersLinks(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("root tier: needs root to give a directory to another user")
+	}
+	root := t.TempDir()
+	data := filepath.Join(root, "var/lib/iri")
+	for _, d := range []string{data, filepath.Join(root, "etc")} {
+		if err := os.MkdirAll(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chown(data, attackerUID, attackerUID); err != nil {
+		t.Fatal(err)
+	}
+	shadow := filepath.Join(root, "etc/shadow")
+	if err := os.WriteFile(shadow, []byte("root:secret\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for link, target := range map[string]string{"conf": "/etc", "iri.ini": "/etc/shadow"} {
+		if err := os.Symlink(target, filepath.Join(data, link)); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Lchown(filepath.Join(data, link), attackerUID, attackerUID); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h, _ := hosttest.NewAt(t, root)
+	if err := h.WriteFile("/var/lib/iri/conf/shadow", []byte("owned\n"), nil); err == nil ||
+		!strings.Contains(err.Error(), "refusing to follow the symlink conf") {
+		t.Errorf("write through the user's directory link: %v, want a refusal", err)
+	}
+	if err := h.Chown("/var/lib/iri/iri.ini", host.FileMeta{Mode: 0o666, UID: attackerUID}); err == nil {
+		t.Error("chown through the user's file link succeeded")
+	}
+	if err := h.WriteFile("/var/lib/iri/iri.ini", []byte("[IRI]\n"), nil); err == nil {
+		t.Error("a write over the user's link took the link's target's place silently")
+	}
+	fi, _ := os.Stat(shadow)
+	if data, _ := os.ReadFile(shadow); string(data) != "root:secret\n" || fi.Mode().Perm() != 0o600 ||
+		fi.Sys().(*syscall.Stat_t).Uid != 0 {
+		t.Errorf("the root-owned file changed: %q %v", data, fi.Mode())
+	}
+}
