@@ -61,7 +61,9 @@ func readRegular(fd int, p string, limit int64) ([]byte, error) {
 	if !fi.Mode().IsRegular() {
 		return nil, fmt.Errorf("%s is %s, not a regular file", p, fileKind(fi.Mode()))
 	}
-	tooBig := func() error { return fmt.Errorf("%s is larger than %d bytes, more than harden reads from it", p, limit) }
+	tooBig := func() error {
+		return fmt.Errorf("%s is larger than %d bytes, more than harden reads from it", p, limit)
+	}
 	if fi.Size() > limit {
 		return nil, tooBig()
 	}
