@@ -1,7 +1,7 @@
 # harden — build, test tiers, packaging, benchmarks.
 #
 #   make run      build and run `harden plan` on the embedded default profile (read-only)
-#   make check    everything CI runs: vet, unit, root and system tiers (installs what it needs)
+#   make check    everything CI runs: vet, unit, fuzz (bounded), root and system tiers (installs what it needs)
 
 SHELL     := /bin/bash
 GO        ?= go
@@ -16,7 +16,7 @@ APT_PACKAGES := openssh-server openssh-client nftables haproxy iproute2 debootst
                 systemd-container netcat-openbsd ssh-audit sshpass zstd dpkg-dev lintian \
                 cloud-init man-db
 
-.PHONY: all build run test vet root-test system-test check bench deps deb clean
+.PHONY: all build run test vet fuzz root-test system-test check bench deps deb clean
 
 all: build
 
@@ -38,6 +38,17 @@ vet:
 test:
 	$(GO) test -count=1 ./...
 
+# Fuzzing, bounded: each target (package:function) runs FUZZTIME on top of its
+# seeds; a failure leaves the input in the package's testdata/fuzz to commit.
+FUZZTIME     ?= 8s
+FUZZ_TARGETS := ./modules/haproxy:FuzzRender ./modules/iri:FuzzPlanFile \
+                ./modules/sshd:FuzzManagedBlock ./modules/iri:FuzzINISet
+fuzz:
+	@for t in $(FUZZ_TARGETS); do \
+	  echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \
+	  $(GO) test -run '^$$' -fuzz "^$${t##*:}$$" -fuzztime $(FUZZTIME) $${t%%:*} || exit 1; \
+	done
+
 # Tier 2: real binaries and network namespaces, as root.
 root-test:
 	$(GO) test -count=1 -tags root -p 1 -timeout 20m ./...
@@ -58,7 +69,7 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
 	fi
 
-check: deps vet test root-test system-test
+check: deps vet test fuzz root-test system-test
 
 # Benchmarks: the pure parts and a whole plan (medians over -count runs),
 # then the API under attack with and without harden's HAProxy (needs haproxy).
