@@ -5,6 +5,8 @@ package firewall
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -51,6 +53,17 @@ func (d *dockerHost) container(t *testing.T, n int, ports ...int) *netns {
 	return c
 }
 
+func copyTestdata(t *testing.T, name, to string) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(to, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // publish adds Docker's rules for a port published by the container at
 // 172.17.0.N, as `docker run -p port:port` does.
 func (d *dockerHost) publish(t *testing.T, n, port int) {
@@ -83,6 +96,7 @@ func TestRootContainersBehindTheFirewall(t *testing.T) {
 		t.Fatal(diags.Error())
 	}
 	h, _, _ := liveHost(t, m, "")
+	copyTestdata(t, "debian12-nftables.conf", m.confPath) // Debian's own: it begins with flush ruleset
 	p, _ := planOf(t, m, h)
 	notes := strings.Join(p.Notes, "\n")
 	if !strings.Contains(notes, "Docker (") || !strings.Contains(notes, "docker0") {
@@ -104,6 +118,18 @@ func TestRootContainersBehindTheFirewall(t *testing.T) {
 			t.Fatalf("the container does not reach the outside: %v", err)
 		}
 		c.Close()
+	})
+	// systemctl reload nftables runs nft -f /etc/nftables.conf.
+	t.Run("a reload of nftables.conf", func(t *testing.T) {
+		run(t, "ip", "netns", "exec", d.host.name, "nft", "-f", m.confPath)
+		tables := run(t, "ip", "netns", "exec", d.host.name, "nft", "list", "tables")
+		for _, want := range []string{"table ip nat", "table ip filter", "table inet harden"} {
+			if !strings.Contains(tables, want) {
+				t.Errorf("after the reload %s is gone:\n%s", want, tables)
+			}
+		}
+		wantReach(t, d.outside, d.outAddr, d.addr, 15600, true)
+		wantReach(t, d.outside, d.outAddr, d.addr, NodeAPIPort, false)
 	})
 	t.Run("a container started later", func(t *testing.T) {
 		d.container(t, 3, 14267, 8081)

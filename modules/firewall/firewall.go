@@ -287,7 +287,11 @@ type State struct {
 	// Persisted files and whether nftables.service starts at boot.
 	File, Conf             []byte
 	FileExists, ConfExists bool
-	Enabled                bool
+	// ConfTables are the tables nftables.conf defines (itself or through
+	// its includes, harden's file aside); ConfFlushing the included files
+	// that flush the whole ruleset.
+	ConfTables, ConfFlushing []string
+	Enabled                  bool
 	// SSHSource and SSHPort are the client address and the server port of
 	// the operator's SSH session (SSH_CONNECTION); SSHPort is 0 when
 	// harden does not run over SSH.
@@ -326,6 +330,9 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	}
 	if st.Conf, err = h.ReadFile(m.confPath); err == nil {
 		st.ConfExists = true
+		if st.ConfTables, st.ConfFlushing, err = confTables(h, st.Conf, m.persistPath); err != nil {
+			return nil, fmt.Errorf("firewall: %s: %w", m.confPath, err)
+		}
 	}
 	if st.Enabled, err = h.Systemd().IsEnabled(ctx, serviceName); err != nil {
 		return nil, fmt.Errorf("firewall: is %s enabled: %w", serviceName, err)

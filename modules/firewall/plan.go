@@ -3,7 +3,6 @@ package firewall
 import (
 	"fmt"
 	"net/netip"
-	"path/filepath"
 	"slices"
 	"strings"
 
@@ -86,7 +85,16 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 	if !st.FileExists || string(st.File) != string(file) {
 		p.Changes = append(p.Changes, fileChangeOf(m.persistPath, st.File, st.FileExists, file, 0o644))
 	}
-	if conf, changed := confWithInclude(st.Conf, st.ConfExists, m.persistPath); changed {
+	conf, changed := confWithInclude(st.Conf, st.ConfExists, m.persistPath)
+	if kept, replaced := withoutFlushRuleset(conf, st.ConfTables); replaced {
+		conf, changed = kept, true
+		p.Notes = append(p.Notes, flushNote(confPath, st.ConfTables))
+	}
+	for _, f := range st.ConfFlushing {
+		p.Warnings = append(p.Warnings, fmt.Sprintf("%s, included from %s, begins with `flush ruleset`: every "+
+			"load of %s removes every table, Docker's included; harden leaves that file alone", f, confPath, confPath))
+	}
+	if changed {
 		p.Changes = append(p.Changes, fileChangeOf(m.confPath, st.Conf, st.ConfExists, []byte(conf), 0o755))
 	}
 	if !st.Enabled {
@@ -183,27 +191,4 @@ table %s
 delete table %s
 
 %s`, confPath, t.ID(), t.ID(), t.ID(), t)
-}
-
-// confWithInclude returns nftables.conf with an include of the persisted
-// file, and whether that changed anything. An include that already covers
-// the file (also by a glob such as /etc/nftables.d/*.nft) is enough.
-func confWithInclude(conf []byte, exists bool, persistPath string) (string, bool) {
-	line := fmt.Sprintf("include %q", persistPath)
-	if !exists {
-		return "#!/usr/sbin/nft -f\n\n" + line + "\n", true
-	}
-	for _, l := range strings.Split(string(conf), "\n") {
-		f := strings.Fields(l)
-		if len(f) == 2 && f[0] == "include" {
-			if ok, _ := filepath.Match(strings.Trim(f[1], `"`), persistPath); ok {
-				return string(conf), false
-			}
-		}
-	}
-	s := string(conf)
-	if s != "" && !strings.HasSuffix(s, "\n") {
-		s += "\n"
-	}
-	return s + "\n# harden's firewall table\n" + line + "\n", true
 }

@@ -193,8 +193,11 @@ func TestOfflinePlanApplyReplan(t *testing.T) {
 	if err := os.MkdirAll(h.Path("/etc"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	stock := "#!/usr/sbin/nft -f\n\nflush ruleset\n"
-	if err := os.WriteFile(h.Path(confPath), []byte(stock), 0o755); err != nil {
+	stock, err := os.ReadFile("testdata/debian12-nftables.conf") // begins with flush ruleset
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(h.Path(confPath), stock, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	m := decoded(t, "firewall {}")
@@ -213,7 +216,9 @@ func TestOfflinePlanApplyReplan(t *testing.T) {
 	if got := strings.Join(addresses(p), " "); got != want {
 		t.Fatalf("offline plan: %s", got)
 	}
-	if len(p.Notes) != 1 || !strings.HasPrefix(p.Notes[0], "offline root: planned from /etc/nftables.d/harden.nft alone") {
+	if len(p.Notes) != 2 || !strings.HasPrefix(p.Notes[0], "offline root: planned from /etc/nftables.d/harden.nft alone") ||
+		!strings.Contains(p.Notes[1], "/etc/nftables.conf begins with `flush ruleset`") ||
+		!strings.Contains(p.Notes[1], "only the tables the file defines (inet filter)") {
 		t.Errorf("notes %q", p.Notes)
 	}
 	if err := m.Apply(ctx, h, p); err != nil {
@@ -224,7 +229,8 @@ func TestOfflinePlanApplyReplan(t *testing.T) {
 		t.Fatalf("persisted file (err %v) or checked candidate differ", err)
 	}
 	conf, _ := os.ReadFile(h.Path(confPath))
-	if !strings.HasPrefix(string(conf), stock) || !strings.Contains(string(conf), `include "/etc/nftables.d/harden.nft"`) {
+	if strings.Contains(string(conf), "\nflush ruleset\n") || !strings.Contains(string(conf), `include "/etc/nftables.d/harden.nft"`) ||
+		!strings.Contains(string(conf), "\ntable inet filter\ndelete table inet filter\n\ntable inet filter {\n") {
 		t.Errorf("nftables.conf:\n%s", conf)
 	}
 	if fi, _ := os.Stat(h.Path(persistPath)); fi == nil || fi.Mode().Perm() != 0o644 {
@@ -250,7 +256,7 @@ func TestOfflinePlanApplyReplan(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(h.Root(), persistPath)); !os.IsNotExist(err) {
 		t.Errorf("persisted file survived undo: %v", err)
 	}
-	if conf, _ := os.ReadFile(h.Path(confPath)); string(conf) != stock {
+	if conf, _ := os.ReadFile(h.Path(confPath)); string(conf) != string(stock) {
 		t.Errorf("nftables.conf not restored:\n%s", conf)
 	}
 }
