@@ -3,10 +3,8 @@ package sshd
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
-	"strings"
 	"time"
 
 	"harden/modules/host"
@@ -23,11 +21,15 @@ import (
 func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) error {
 	var edits []*fileEdit
 	var jobs unitJobs
+	var check validation
 	for _, ch := range plan.Changes {
 		switch d := ch.Data.(type) {
 		case *fileEdit:
 			edits = append(edits, d)
 			jobs.add(d.Jobs)
+			if d.Validation.Known != nil {
+				check = d.Validation
+			}
 		case unitJobs:
 			jobs.add(d)
 		}
@@ -39,7 +41,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 		}
 	}
 	if len(candidate) > 0 {
-		if err := m.check(ctx, h, candidate); err != nil {
+		if err := m.check(ctx, h, candidate, check); err != nil {
 			return err
 		}
 	}
@@ -108,96 +110,4 @@ func (m *Module) waitListening(ctx context.Context, h *host.Host) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-}
-
-// check validates the candidate config with `sshd -t -f`. The candidate
-// is a copy of sshd_config and every file it includes, taken from the
-// host's root with the planned edits applied, in a temporary directory;
-// its Include lines point into that copy, so drop-ins are checked as sshd
-// will read them. Under -root a throwaway host key stands in for the
-// image's own (an image often has none yet).
-func (m *Module) check(ctx context.Context, h *host.Host, edits map[string]string) error {
-	dir, err := os.MkdirTemp("", "harden-sshd-")
-	if err != nil {
-		return fmt.Errorf("sshd: validate candidate: %w", err)
-	}
-	defer os.RemoveAll(dir)
-	mainCopy, err := mirrorConfig(h, dir, configPath, edits, 0)
-	if err != nil {
-		return fmt.Errorf("sshd: validate candidate: %w", err)
-	}
-	validate := m.validator
-	if validate == nil {
-		validate = m.sshdCheck
-	}
-	err = validate(ctx, h, mainCopy)
-	if err != nil {
-		// Name the operator's files, not the temporary copies.
-		return fmt.Errorf("sshd: validate candidate: %s", strings.ReplaceAll(err.Error(), dir, ""))
-	}
-	return nil
-}
-
-// sshdCheck runs `sshd -t -f candidate`.
-func (m *Module) sshdCheck(ctx context.Context, h *host.Host, candidate string) error {
-	args := []string{"-t", "-f", candidate}
-	if h.Offline() {
-		key := filepath.Join(filepath.Dir(candidate), "harden-validate-hostkey")
-		if _, err := h.Run(ctx, "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key); err != nil {
-			return fmt.Errorf("throwaway host key: %w", err)
-		}
-		args = append(args, "-o", "HostKey="+key)
-	}
-	_, err := m.runSSHD(ctx, h, args...)
-	return err
-}
-
-// mirrorConfig copies a config file (with its planned edit) into dir at
-// its system path, rewriting Include arguments to the mirrored copies and
-// mirroring what they match. It returns the copy's path.
-func mirrorConfig(h *host.Host, dir, sysPath string, edits map[string]string, depth int) (string, error) {
-	if depth > 16 {
-		return "", fmt.Errorf("%s: Include nested too deep", sysPath)
-	}
-	text, ok := edits[sysPath]
-	if !ok {
-		data, err := h.ReadFile(sysPath)
-		if err != nil {
-			return "", err
-		}
-		text = string(data)
-	}
-	lines := splitLines(text)
-	inMatch := false
-	for i, raw := range lines {
-		l := parseLine(i+1, raw)
-		if l.keyword == "match" {
-			inMatch = true
-		}
-		if l.keyword != "include" {
-			continue
-		}
-		var rewritten []string
-		for _, a := range args(l.value) {
-			pattern := includePattern(a)
-			if !inMatch {
-				matches, err := h.Glob(pattern)
-				if err != nil {
-					return "", err
-				}
-				for _, inc := range matches {
-					if _, err := mirrorConfig(h, dir, inc, edits, depth+1); err != nil {
-						return "", err
-					}
-				}
-			}
-			rewritten = append(rewritten, `"`+filepath.Join(dir, pattern)+`"`)
-		}
-		lines[i] = "Include " + strings.Join(rewritten, " ")
-	}
-	out := filepath.Join(dir, sysPath)
-	if err := os.MkdirAll(filepath.Dir(out), 0o700); err != nil {
-		return "", err
-	}
-	return out, os.WriteFile(out, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
 }

@@ -170,3 +170,51 @@ func TestApplySocketWithoutService(t *testing.T) {
 		t.Errorf("jobs = %v, want %v", sd.Jobs, want)
 	}
 }
+
+// A Debian 13 image checked from a Debian 12 machine: the candidate that
+// machine's sshd sees names only what OpenSSH 9.2 knows; the file written
+// keeps the image's own release's lists.
+func TestApplyNewerImageLimitsTheCandidateToTheValidatorsNames(t *testing.T) {
+	h, _ := newRoot(t, debianImage(t, 13))
+	m := New()
+	m.validatorStatus = debian12Status
+	v := &recordingValidator{}
+	m.validator = v.check
+	p := mustPlan(t, m, readState(t, m, h))
+	if err := m.Apply(context.Background(), h, p); err != nil {
+		t.Fatal(err)
+	}
+	candidate := parseDump(v.mainText)
+	if kex := candidate["kexalgorithms"]; len(kex) != 1 || strings.Contains(kex[0], "mlkem") ||
+		!strings.HasPrefix(kex[0], "sntrup761x25519-sha512,") {
+		t.Errorf("candidate KexAlgorithms = %q, want the hybrids OpenSSH 9.2 knows", kex)
+	}
+	written, _ := h.ReadFile(configPath)
+	if !strings.Contains(string(written), "KexAlgorithms mlkem768x25519-sha256,sntrup761x25519-sha512,") {
+		t.Errorf("the image's file lost ML-KEM:\n%s", written)
+	}
+	// The same release on both sides: nothing limited.
+	h12, _ := newRoot(t, debianImage(t, 12))
+	m12 := New()
+	m12.validatorStatus = debian12Status
+	p12 := mustPlan(t, m12, readState(t, m12, h12))
+	for _, n := range p12.Notes {
+		if strings.Contains(n, "limited") {
+			t.Errorf("a Debian 12 image checked on Debian 12 is limited: %s", n)
+		}
+	}
+}
+
+func TestLimitAlgorithms(t *testing.T) {
+	known := map[string][]string{kexKey: {"curve25519-sha256", "sntrup761x25519-sha512"}, macsKey: {"hmac-sha2-256"}}
+	in := "KexAlgorithms mlkem768x25519-sha256,curve25519-sha256\nMatch User x\n  MACs +umac-999\n" +
+		"Ciphers aes999\nKexAlgorithms -mlkem768x25519-sha256\n"
+	want := "KexAlgorithms curve25519-sha256\nMatch User x\n# MACs +umac-999\n" +
+		"Ciphers aes999\nKexAlgorithms -mlkem768x25519-sha256\n"
+	if got := limitAlgorithms(in, known); got != want {
+		t.Errorf("limitAlgorithms:\n%s\nwant:\n%s", got, want)
+	}
+	if got := limitAlgorithms(in, nil); got != in {
+		t.Errorf("no limit changed the text:\n%s", got)
+	}
+}

@@ -152,3 +152,7 @@ func decodeSrc(t *testing.T, m *Module, src string) string {
 	}
 	return ""
 }
+
+// debian12Status is a Debian 12 package database: the machine harden runs
+// on, in tests that need its OpenSSH fixed.
+const debian12Status = "testdata/dpkg/debian12.status"

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"os"
 	"regexp"
 	"strings"
 
@@ -53,9 +54,26 @@ func (m *Module) detectOpenSSH(ctx context.Context, h *host.Host) installed {
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
 		h.Logger().Debug("sshd: read the package database: " + err.Error())
 	}
+	return m.openSSHOf(ctx, h, status, h.Offline(), h.Path(dpkg.StatusPath))
+}
+
+// validatorOpenSSH is the OpenSSH of the machine harden runs on, whose
+// sshd validates an image's config under -root (the image's own binaries
+// are never run): its own package database, outside the root.
+func (m *Module) validatorOpenSSH(ctx context.Context, h *host.Host) installed {
+	status, err := os.ReadFile(m.validatorStatus)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		h.Logger().Debug("sshd: read this machine's package database: " + err.Error())
+	}
+	return m.openSSHOf(ctx, h, status, false, m.validatorStatus)
+}
+
+// openSSHOf reads a package database's openssh-server. offline: the
+// database is an image's, whose binaries cannot be asked.
+func (m *Module) openSSHOf(ctx context.Context, h *host.Host, status []byte, offline bool, statusPath string) installed {
 	pkg, found := dpkg.Lookup(status, serverPackage)
 	if !found || !pkg.Installed() {
-		return m.unlisted(ctx, h)
+		return m.unlisted(ctx, h, offline, statusPath)
 	}
 	rel, exact := releaseForPackage(pkg.Version)
 	o := installed{Package: pkg.Version, Release: rel.String(), rel: rel}
@@ -63,7 +81,7 @@ func (m *Module) detectOpenSSH(ctx context.Context, h *host.Host) installed {
 		return o
 	}
 	o.Warning = fmt.Sprintf("%s %s is not a release harden has tables for (%s)", serverPackage, pkg.Version, span())
-	if h.Offline() {
+	if offline {
 		o.Warning += "; planning with " + rel.String() + "'s lists"
 		return o
 	}
@@ -72,12 +90,12 @@ func (m *Module) detectOpenSSH(ctx context.Context, h *host.Host) installed {
 
 // unlisted is the OpenSSH of a machine whose package database does not
 // list openssh-server (built from source, or not installed yet).
-func (m *Module) unlisted(ctx context.Context, h *host.Host) installed {
-	if h.Offline() {
+func (m *Module) unlisted(ctx context.Context, h *host.Host, offline bool, statusPath string) installed {
+	if offline {
 		rel := releases[0]
 		return installed{Release: rel.String(), rel: rel,
 			Warning: fmt.Sprintf("%s is not installed according to %s: algorithms chosen for %s, the oldest "+
-				"release harden knows, whose names every later release accepts", serverPackage, h.Path(dpkg.StatusPath), rel)}
+				"release harden knows, whose names every later release accepts", serverPackage, statusPath, rel)}
 	}
 	rel := releases[len(releases)-1]
 	o := installed{Release: rel.String(), rel: rel,

@@ -53,6 +53,8 @@ type fileEdit struct {
 	// Ubuntu's generator now owns ssh.socket's ports).
 	Delete bool
 	Jobs   unitJobs
+	// Validation is how apply checks the candidate (sshd config files).
+	Validation validation
 }
 
 // Plan compares the desired settings with what sshd uses. Pure.
@@ -72,6 +74,7 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 			"(sshd-socket-generator, on every daemon-reload)")
 	}
 	m.explainOpenSSH(&p, st.OpenSSH, desired)
+	check, checkNote := validationFor(st)
 	mainBefore := st.Files[configPath]
 	mainAfter := rewriteMain(mainBefore, desired)
 	blockLines := lineOfKeywords(mainAfter)
@@ -109,6 +112,12 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 	}
 	if len(files) > 0 && st.ServiceActive {
 		setJobs(&files[0], unitJobs{Reload: true})
+	}
+	for _, f := range files {
+		f.Data.(*fileEdit).Validation = check
+	}
+	if len(files) > 0 && checkNote != "" {
+		p.Notes = append(p.Notes, checkNote)
 	}
 	files = append(files, m.socketChanges(st)...)
 	p.Changes = append(p.Changes, files...)

@@ -18,6 +18,7 @@ func TestPlanStockCloudImageGolden(t *testing.T) {
 		t.Run(fmt.Sprintf("debian%d", release), func(t *testing.T) {
 			h, _ := newRoot(t, debianImage(t, release))
 			m := New()
+			m.validatorStatus = debian12Status // the machine harden runs on
 			p := mustPlan(t, m, readState(t, m, h))
 			moduletest.Golden(t, fmt.Sprintf("plan_debian%d_cloudinit.txt", release), []byte(planText(p, h.Root())))
 			file := findChange(t, p, "sshd.file["+configPath+"]")

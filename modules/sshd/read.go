@@ -26,8 +26,11 @@ type State struct {
 	// Offline: a system under -root; nothing runs there to reload.
 	Offline bool `json:"offline"`
 	// OpenSSH is the installed release the algorithm lists are chosen for.
-	OpenSSH installed   `json:"openssh"`
-	Socket  socketState `json:"socket"`
+	OpenSSH installed `json:"openssh"`
+	// Validator is the OpenSSH of the machine harden runs on, whose sshd
+	// validates an offline root's config (set only under -root).
+	Validator installed   `json:"validator,omitempty"`
+	Socket    socketState `json:"socket"`
 	// ServiceActive: ssh.service is running and needs a reload to pick up
 	// a change (false under -root, where nothing runs).
 	ServiceActive bool     `json:"service_active"`
@@ -70,6 +73,7 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 			}
 		}
 		st.Offline = true
+		st.Validator = m.validatorOpenSSH(ctx, h)
 		st.Notes = append(st.Notes, fmt.Sprintf("offline root %s: effective sshd settings computed from the files "+
 			"(sshd -T not run); nothing will be reloaded", h.Root()))
 		st.readGuard(m, h, nil)

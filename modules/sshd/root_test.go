@@ -41,7 +41,14 @@ func needSSHD(t *testing.T) {
 // config with real host keys.
 func stockRoot(t *testing.T) (*host.Host, map[string]string) {
 	t.Helper()
-	files := stockFiles(t)
+	return imageRoot(t, 12)
+}
+
+// imageRoot is a temp root holding a fresh cloud image of a Debian release
+// (its sshd config and package database) with a real host key.
+func imageRoot(t *testing.T, release int) (*host.Host, map[string]string) {
+	t.Helper()
+	files := debianImage(t, release)
 	h, _ := newRoot(t, files)
 	key := filepath.Join(h.Root(), "etc/ssh/ssh_host_ed25519_key")
 	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", key).CombinedOutput(); err != nil {
@@ -54,7 +61,7 @@ func stockRoot(t *testing.T) (*host.Host, map[string]string) {
 func sshdDump(t *testing.T, h *host.Host) map[string][]string {
 	t.Helper()
 	dir := t.TempDir()
-	main, err := mirrorConfig(h, dir, configPath, nil, 0)
+	main, err := mirrorConfig(h, dir, configPath, nil, nil, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

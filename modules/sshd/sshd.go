@@ -51,6 +51,7 @@ import (
 	"github.com/hashicorp/hcl/v2"
 
 	"harden/modules/host"
+	"harden/modules/internal/dpkg"
 	"harden/modules/module"
 )
 
@@ -85,6 +86,9 @@ type Module struct {
 	// validator replaces running `sshd -t` where no sshd can run (tier-1
 	// tests); it gets the path of the candidate's sshd_config.
 	validator func(ctx context.Context, h *host.Host, candidate string) error
+	// validatorStatus is the package database of the machine harden runs
+	// on, whose sshd validates an offline root's config.
+	validatorStatus string
 	// allowLockout turns the lockout guard's refusal into a warning.
 	allowLockout bool
 	// held are old ports kept during a two-phase port move (HoldSSHPorts).
@@ -96,7 +100,7 @@ type Module struct {
 // New returns a module with every hardened default (as if its block were
 // empty).
 func New() *Module {
-	m := &Module{sshdBinary: "sshd", sshBinary: "ssh"}
+	m := &Module{sshdBinary: "sshd", sshBinary: "ssh", validatorStatus: dpkg.StatusPath}
 	m.want = defaults()
 	return m
 }
