@@ -69,6 +69,7 @@ type Proxy struct {
 	Addr, Addr6 string
 	Settings    haproxy.Settings
 	ns          *Netns
+	run         haproxyRun
 	cmd         *exec.Cmd
 	log         *lockedBuffer
 }
@@ -84,9 +85,9 @@ func StartProxy(ctx context.Context, dir string, s haproxy.Settings, nodeAddr st
 // There it listens on "::", IPv4 and IPv6 alike, the way a public node
 // binds.
 func StartProxyIn(ctx context.Context, ns *Netns, dir string, s haproxy.Settings, nodeAddr string) (*Proxy, error) {
-	bin, err := exec.LookPath("haproxy")
+	run, err := haproxyIn(os.Getenv("HARDEN_TEST_HAPROXY_ROOT"), dir)
 	if err != nil {
-		return nil, fmt.Errorf("haproxy binary: %w", err)
+		return nil, err
 	}
 	var port int
 	pick := func() (err error) { port, err = freePort(); return err }
@@ -98,20 +99,20 @@ func StartProxyIn(ctx context.Context, ns *Netns, dir string, s haproxy.Settings
 	if err != nil {
 		return nil, err
 	}
-	p := &Proxy{Addr: fmt.Sprintf("127.0.0.1:%d", port), ns: ns, log: &lockedBuffer{}}
+	p := &Proxy{Addr: fmt.Sprintf("127.0.0.1:%d", port), ns: ns, run: run, log: &lockedBuffer{}}
 	s.Addresses = []string{"127.0.0.1"}
 	if ns != nil {
 		s.Addresses, p.Addr6 = []string{"::"}, fmt.Sprintf("[::1]:%d", port)
 	}
 	s.Port, s.Node = port, nodeAddr
 	s.Chroot, s.User, s.Group, s.Log = "", "", "", "stdout"
-	s.AdminSocket = filepath.Join(dir, "admin.sock")
-	cfg := filepath.Join(dir, "haproxy.cfg")
-	if err := os.WriteFile(cfg, []byte(haproxy.Render(s)), 0o600); err != nil {
+	s.AdminSocket = filepath.Join(run.dir, "admin.sock")
+	cfg := filepath.Join(run.dir, "haproxy.cfg")
+	if err := os.WriteFile(filepath.Join(run.root, cfg), []byte(haproxy.Render(s)), 0o600); err != nil {
 		return nil, err
 	}
 	p.Settings = s
-	name, args := ns.command(bin, "-db", "-f", cfg)
+	name, args := ns.command(run.argv[0], append(run.argv[1:], "-db", "-f", cfg)...)
 	p.cmd = exec.CommandContext(ctx, name, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.log, p.log
 	if err := p.cmd.Start(); err != nil {
@@ -132,12 +133,38 @@ func StartProxyIn(ctx context.Context, ns *Netns, dir string, s haproxy.Settings
 	}
 }
 
+// haproxyRun is how a proxy process starts: the host's haproxy with its
+// files in dir, or, with a Debian root (HARDEN_TEST_HAPROXY_ROOT, where the
+// haproxy package is installed: Debian 13's 3.0, say), that root's haproxy
+// under chroot with its files in the root's /tmp.
+type haproxyRun struct {
+	root string   // "/" or the Debian root
+	dir  string   // the process's files, as the process sees the path
+	argv []string // haproxy, or chroot ROOT haproxy
+}
+
+func haproxyIn(root, dir string) (haproxyRun, error) {
+	if root == "" {
+		bin, err := exec.LookPath("haproxy")
+		if err != nil {
+			return haproxyRun{}, fmt.Errorf("haproxy binary: %w", err)
+		}
+		return haproxyRun{root: "/", dir: dir, argv: []string{bin}}, nil
+	}
+	tmp, err := os.MkdirTemp(filepath.Join(root, "tmp"), "attack-")
+	if err != nil {
+		return haproxyRun{}, err
+	}
+	inRoot, _ := filepath.Rel(root, tmp)
+	return haproxyRun{root: root, dir: "/" + inRoot, argv: []string{"chroot", root, "/usr/sbin/haproxy"}}, nil
+}
+
 // Log is what haproxy printed (its request log lines).
 func (p *Proxy) Log() string { return p.log.String() }
 
 // AdminSocketMode is the admin socket's permission bits.
 func (p *Proxy) AdminSocketMode() (os.FileMode, error) {
-	fi, err := os.Stat(p.Settings.AdminSocket)
+	fi, err := os.Stat(filepath.Join(p.run.root, p.Settings.AdminSocket))
 	if err != nil {
 		return 0, err
 	}
@@ -146,6 +173,9 @@ func (p *Proxy) AdminSocketMode() (os.FileMode, error) {
 
 // Close stops haproxy.
 func (p *Proxy) Close() {
+	if p.run.root != "/" {
+		defer os.RemoveAll(filepath.Join(p.run.root, p.run.dir))
+	}
 	if p.cmd.Process != nil {
 		p.cmd.Process.Kill()
 		p.cmd.Wait()
