@@ -67,7 +67,7 @@ func (o *offlineSystemd) SetEnabled(_ context.Context, name string, enabled bool
 		return err
 	}
 	for _, target := range wantedBy {
-		wants := path.Join("/etc/systemd/system", target+".wants")
+		wants := wantsDir(target)
 		link := path.Join(wants, name)
 		if !enabled {
 			if err := j.remove(link, 0); err != nil {
@@ -84,6 +84,21 @@ func (o *offlineSystemd) SetEnabled(_ context.Context, name string, enabled bool
 	}
 	return nil
 }
+
+// WantsDirs are the .wants directories SetEnabled links a unit into.
+func (o *offlineSystemd) WantsDirs(name string) ([]string, error) {
+	_, wantedBy, err := o.installSection(name)
+	if err != nil {
+		return nil, err
+	}
+	dirs := make([]string, len(wantedBy))
+	for i, target := range wantedBy {
+		dirs[i] = wantsDir(target)
+	}
+	return dirs, nil
+}
+
+func wantsDir(target string) string { return path.Join("/etc/systemd/system", target+".wants") }
 
 // installSection finds a unit file and its [Install] WantedBy= targets.
 func (o *offlineSystemd) installSection(name string) (string, []string, error) {

@@ -86,11 +86,40 @@ func (h *Host) SetEnabled(ctx context.Context, unit string, enabled bool) error 
 	op := OpDisable
 	if enabled {
 		op = OpEnable
+		if err := h.makeWantsDirs(unit); err != nil {
+			return fmt.Errorf("enable %s: %w", unit, err)
+		}
 	}
 	if err := h.record(Step{Kind: StepUnit, Unit: unit, Op: op, Enabled: was}); err != nil {
 		return err
 	}
 	return h.sd.SetEnabled(ctx, unit, enabled)
+}
+
+// wantsDirer is a service manager that enables a unit by linking it into
+// directories of its own making (the unit files of an image).
+type wantsDirer interface {
+	WantsDirs(unit string) ([]string, error)
+}
+
+// makeWantsDirs creates, journaled, the directories enabling unit links
+// into, before the enable step is journaled: the undo, in reverse, takes
+// the link away first and then the directories it emptied.
+func (h *Host) makeWantsDirs(unit string) error {
+	wd, ok := h.sd.(wantsDirer)
+	if !ok {
+		return nil
+	}
+	dirs, err := wd.WantsDirs(unit)
+	if err != nil {
+		return err
+	}
+	for _, d := range dirs {
+		if err := h.MkdirAll(d, FileMeta{Mode: 0o755}); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // busSystemd talks to systemd over D-Bus. The connection opens on first use:
