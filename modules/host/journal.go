@@ -239,6 +239,8 @@ func (j *Journal) saveBackup(data []byte) (string, error) {
 func (j *Journal) append(s Step) error {
 	j.mu.Lock()
 	defer j.mu.Unlock()
+	killPoint("before", len(j.steps))
+	defer func() { killPoint("after", len(j.steps)) }()
 	if s.Module == "" {
 		s.Module = j.module
 	}
@@ -256,6 +258,11 @@ func (j *Journal) append(s Step) error {
 	}
 	return nil
 }
+
+// killPoint does nothing, except in the kill test's build of harden (the
+// killhook build tag), where it ends the process at a chosen journal
+// position to show that a run cut off anywhere can be rolled back.
+var killPoint = func(stage string, steps int) {}
 
 // appendSynced appends data to file p (created 0600) and syncs it, and its
 // directory too with syncDir.
