@@ -86,3 +86,17 @@ func TestListeningTCPOfLive(t *testing.T) {
 		t.Errorf("port %d found in another namespace", port)
 	}
 }
+
+// BenchmarkListeningTCPOf is the cost the firewall's Read pays to find
+// sshd's ports: a walk of every process's comm (and the fds of sshd's).
+func BenchmarkListeningTCPOf(b *testing.B) {
+	netns, err := os.Readlink("/proc/self/ns/net")
+	if err != nil {
+		b.Skip("no /proc here")
+	}
+	for b.Loop() {
+		if _, err := ListeningTCPOf(os.DirFS("/proc"), "sshd", netns); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
