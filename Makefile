@@ -1,6 +1,7 @@
 # harden — build, test tiers, packaging, benchmarks.
 #
-#   make run      build and run `harden plan` on the embedded default profile (read-only)
+#   make run      the operator's flow on a throwaway Debian 12 VPS: plan, apply, confirm, checks from outside
+#   make plan     build and run `harden plan` on this machine (read-only)
 #   make check    everything CI runs: vet, unit, fuzz (bounded), root and system tiers (installs what it needs)
 
 SHELL     := /bin/bash
@@ -16,16 +17,23 @@ APT_PACKAGES := openssh-server openssh-client nftables haproxy iproute2 debootst
                 systemd-container netcat-openbsd ssh-audit sshpass zstd dpkg-dev lintian \
                 cloud-init man-db
 
-.PHONY: all build run test vet fuzz root-test system-test check bench deps deb clean
+.PHONY: all build run plan test vet fuzz root-test system-test check bench deps deb clean
 
 all: build
 
 build:
 	CGO_ENABLED=0 $(GO) build $(GOFLAGS_BUILD) -ldflags '$(LDFLAGS)' -o $(BIN) ./agent/cmd/harden
 
-# The main job on the embedded default profile: read this machine, show the
-# plan, change nothing (sshd -T needs root to read host keys).
-run: build
+# The main job, done the operator's way on a throwaway Debian 12 VPS (as
+# root; the system tier's image is built and cached on first use): harden
+# plan, apply and confirm over SSH, then what changed seen from outside.
+# Never touches this machine's own sshd or firewall.
+run: deps build
+	$(GO) run ./integration/cmd/demo -harden $(BIN)
+
+# This machine's plan for the default profile: reads, changes nothing
+# (sshd -T needs root to read host keys).
+plan: build
 	./$(BIN) plan -profile iri-node
 
 vet:

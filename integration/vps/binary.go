@@ -25,16 +25,22 @@ func ModuleRoot() (string, error) {
 // BuildHarden builds the static harden binary (CGO_ENABLED=0, so it runs on
 // the VPS whatever libc the host has) into dir and returns its path.
 func BuildHarden(ctx context.Context, dir string) (string, error) {
+	return BuildStatic(ctx, dir, "harden", "./agent/cmd/harden")
+}
+
+// BuildStatic builds the module's package pkg as a static binary named
+// name in dir (for the VPS: a test's listener, the stand-in node).
+func BuildStatic(ctx context.Context, dir, name, pkg string) (string, error) {
 	root, err := ModuleRoot()
 	if err != nil {
 		return "", err
 	}
-	out := filepath.Join(dir, "harden")
-	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, "./agent/cmd/harden")
+	out := filepath.Join(dir, name)
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Dir = root
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if b, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build ./agent/cmd/harden: %w\n%s", err, b)
+		return "", fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
 	return out, nil
 }
