@@ -286,6 +286,13 @@ func validHostPattern(host string) bool {
 }
 
 func checkText(s *setting, rng hcl.Range, v string) *hcl.Diagnostic {
+	if err := oneline.Check(v); err != nil {
+		detail := fmt.Sprintf("%s: %q %v; the value must stay on its own config line", s.attr, v, err)
+		if len(s.def) > 0 {
+			detail += fmt.Sprintf(", such as %q", s.def[0])
+		}
+		return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for " + s.attr, Detail: detail + ".", Subject: rng.Ptr()}
+	}
 	switch s.attr {
 	case "max_startups":
 		if !maxStartupsRE.MatchString(v) {

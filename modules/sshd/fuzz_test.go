@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"harden/modules/internal/oneline"
 	"harden/modules/module/moduletest"
 )
 
@@ -26,6 +27,8 @@ func FuzzManagedBlock(f *testing.F) {
 		`allow_groups = ["sshusers", "ops@host"]`,
 		`port = [2222, 2200]` + "\n" + `max_startups = "10:30:60"`,
 		`authentication_methods = "publickey,password publickey"`,
+		`authentication_methods = "publickey\npassword"`,
+		`max_startups = "10\n"`,
 		`permit_root_login = "no"` + "\n" + `password_authentication = false`,
 	} {
 		f.Add(seed, stock)
@@ -73,6 +76,9 @@ func checkBlock(t *testing.T, block []string, want map[string][]string) {
 	}
 	got := map[string][]string{}
 	for _, line := range block[1 : len(block)-1] {
+		if err := oneline.Check(line); err != nil {
+			t.Fatalf("line %q %v", line, err)
+		}
 		words := strings.Fields(line)
 		key := strings.ToLower(words[0])
 		if _, ok := want[key]; !ok || len(words) < 2 {
