@@ -17,3 +17,17 @@ func TestUnitArgsEscapesDollars(t *testing.T) {
 		t.Errorf("unitArgs changed its input: %q", in)
 	}
 }
+
+func TestIsPhaseSkipsPackageLines(t *testing.T) {
+	for line, want := range map[string]bool{
+		"I: Unpacking the base system...":                   true,
+		"I: Resolving dependencies of required packages...": true,
+		"I: Configuring libc-bin...":                        false,
+		"I: Unpacking zlib1g:amd64...":                      false,
+		"I: Retrieving sed 4.9-2":                           false,
+	} {
+		if got := isPhase(line); got != want {
+			t.Errorf("isPhase(%q) = %v, want %v", line, got, want)
+		}
+	}
+}

@@ -1,5 +1,7 @@
-// Package vps boots throwaway Debian 12 "fresh VPS" machines for the system
-// test tier: a cached debootstrap rootfs, one fresh copy per scenario booted
+// Package vps boots throwaway Debian "fresh VPS" machines for the system
+// test tier, one release at a time or every release of the run (Releases,
+// ForEachRelease): a cached debootstrap rootfs per Debian suite, one fresh
+// copy per scenario booted
 // with systemd-nspawn (systemd as PID 1) in its own network namespace, and
 // the operator's way in (ssh as deploy with a key, then sudo). Tests judge
 // the machine from the host the way an operator or an attacker would.
@@ -45,17 +47,26 @@ func Unsupported() string {
 	return ""
 }
 
-// Harness is what every machine of one test binary shares: the image, the
+// Harness is what every machine of one test binary shares: the images, the
 // key pair, the harden binary, and the bound on machines running at once.
 type Harness struct {
-	Image string
-	Key   KeyPair
+	Key KeyPair
 
 	tmp       string
 	hardenOne sync.Once
 	harden    string
 	hardenErr error
 	slots     chan struct{}
+
+	imagesMu sync.Mutex
+	images   map[string]*imageBuild // by suite
+}
+
+// imageBuild is one suite's image, taken from the cache or being built.
+type imageBuild struct {
+	done chan struct{}
+	path string
+	err  error
 }
 
 var (
@@ -64,8 +75,11 @@ var (
 	sharedOnce sync.Once
 )
 
-// Shared returns the harness for this test binary, building the image (or
-// taking it from the cache) on first use. A failure fails the test.
+// Shared returns the harness for this test binary. Its first use starts
+// taking the image of every release of the run from the cache, building
+// those that are missing side by side (a cold Debian 12 takes about a
+// minute, Debian 13 about two); Boot waits for the one it needs. A failure
+// fails the test.
 func Shared(t testing.TB) *Harness {
 	t.Helper()
 	Require(t)
@@ -79,14 +93,6 @@ func Shared(t testing.TB) *Harness {
 }
 
 func newHarness(ctx context.Context) (*Harness, error) {
-	spec, err := DefaultSpec()
-	if err != nil {
-		return nil, err
-	}
-	image, err := EnsureImage(ctx, spec, log.Printf)
-	if err != nil {
-		return nil, err
-	}
 	key, err := EnsureKey(ctx)
 	if err != nil {
 		return nil, err
@@ -99,7 +105,40 @@ func newHarness(ctx context.Context) (*Harness, error) {
 	if p, err := strconv.Atoi(os.Getenv("HARDEN_TEST_PARALLEL")); err == nil && p > 0 {
 		parallel = p
 	}
-	return &Harness{Image: image, Key: key, tmp: tmp, slots: make(chan struct{}, parallel)}, nil
+	h := &Harness{Key: key, tmp: tmp, slots: make(chan struct{}, parallel), images: map[string]*imageBuild{}}
+	for _, rel := range Releases() {
+		h.startImage(rel.Suite)
+	}
+	return h, nil
+}
+
+// startImage starts taking suite's image from the cache or building it,
+// once per suite.
+func (h *Harness) startImage(suite string) *imageBuild {
+	h.imagesMu.Lock()
+	defer h.imagesMu.Unlock()
+	if b, ok := h.images[suite]; ok {
+		return b
+	}
+	b := &imageBuild{done: make(chan struct{})}
+	h.images[suite] = b
+	go func() {
+		defer close(b.done)
+		spec, err := SpecFor(suite)
+		if err != nil {
+			b.err = err
+			return
+		}
+		b.path, b.err = EnsureImage(context.Background(), spec, log.Printf)
+	}()
+	return b
+}
+
+// Image returns the rootfs tarball of rel, waiting for its build.
+func (h *Harness) Image(rel Release) (string, error) {
+	b := h.startImage(rel.Suite)
+	<-b.done
+	return b.path, b.err
 }
 
 // Harden returns the static harden binary, built once per test binary

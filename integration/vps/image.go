@@ -1,17 +1,14 @@
 package vps
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"time"
 )
 
@@ -38,15 +35,17 @@ type ImageSpec struct {
 	Recipe int `json:"recipe"`
 }
 
-// DefaultSpec is a minimal Debian 12 "fresh VPS": systemd as PID 1, stock
-// sshd with a cloud-init drop-in turning passwords on, a sudo user.
-func DefaultSpec() (ImageSpec, error) {
-	mirror, err := Mirror("bookworm")
+// SpecFor is a minimal "fresh VPS" of a Debian suite: systemd as PID 1,
+// stock sshd with a cloud-init drop-in turning passwords on, a sudo user,
+// haproxy's packages at hand. Every suite comes from the mirror the host's
+// apt uses.
+func SpecFor(suite string) (ImageSpec, error) {
+	mirror, err := Mirror(suite)
 	if err != nil {
 		return ImageSpec{}, err
 	}
 	return ImageSpec{
-		Suite:   "bookworm",
+		Suite:   suite,
 		Mirror:  mirror,
 		Variant: "minbase",
 		Packages: []string{"systemd", "systemd-sysv", "dbus", "openssh-server", "nftables",
@@ -98,30 +97,34 @@ func CacheDir() string {
 }
 
 // EnsureImage returns the cached rootfs tarball for spec, building it first
-// if no tarball for these inputs exists. Concurrent test binaries serialize
-// on a lock file; the tarball appears atomically.
+// if no tarball for these inputs exists, with its progress going to logf.
+// Concurrent test binaries serialize on a lock file per suite, so images
+// of different suites build at once; the tarball appears atomically.
 func EnsureImage(ctx context.Context, spec ImageSpec, logf func(string, ...any)) (string, error) {
 	dir := CacheDir()
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	unlock, err := lockFile(filepath.Join(dir, "image.lock"))
+	unlock, err := lockFile(filepath.Join(dir, "image-"+spec.Suite+".lock"))
 	if err != nil {
 		return "", err
 	}
 	defer unlock()
-	tarball := filepath.Join(dir, "rootfs-"+spec.Hash()+".tar.zst")
+	tarball := filepath.Join(dir, "rootfs-"+spec.Suite+"-"+spec.Hash()+".tar.zst")
 	if _, err := os.Stat(tarball); err == nil {
 		return tarball, nil
 	}
 	start := time.Now()
-	logf("building rootfs %s from %s (debootstrap %s)", filepath.Base(tarball), spec.Mirror, spec.Suite)
-	if err := buildImage(ctx, spec, dir, tarball); err != nil {
-		return "", fmt.Errorf("build rootfs: %w", err)
+	name := "rootfs " + spec.Suite
+	logf("%s: building %s from %s (debootstrap %s)", name, filepath.Base(tarball), spec.Mirror, spec.Suite)
+	if err := buildImage(ctx, spec, dir, tarball, func(format string, args ...any) {
+		logf(name+": "+format, args...)
+	}); err != nil {
+		return "", fmt.Errorf("build rootfs %s: %w", spec.Suite, err)
 	}
-	logf("rootfs built in %s", time.Since(start).Round(time.Second))
-	// Older images are dead weight once their inputs changed.
-	old, _ := filepath.Glob(filepath.Join(dir, "rootfs-*.tar.zst"))
+	logf("%s: built in %s", name, time.Since(start).Round(time.Second))
+	// Older images of the suite are dead weight once their inputs changed.
+	old, _ := filepath.Glob(filepath.Join(dir, "rootfs-"+spec.Suite+"-*.tar.zst"))
 	for _, o := range old {
 		if o != tarball {
 			os.Remove(o)
@@ -130,8 +133,8 @@ func EnsureImage(ctx context.Context, spec ImageSpec, logf func(string, ...any))
 	return tarball, nil
 }
 
-func buildImage(ctx context.Context, spec ImageSpec, cacheDir, tarball string) error {
-	root, err := os.MkdirTemp(cacheDir, "build-")
+func buildImage(ctx context.Context, spec ImageSpec, cacheDir, tarball string, logf func(string, ...any)) error {
+	root, err := os.MkdirTemp(cacheDir, "build-"+spec.Suite+"-")
 	if err != nil {
 		return err
 	}
@@ -142,7 +145,7 @@ func buildImage(ctx context.Context, spec ImageSpec, cacheDir, tarball string) e
 	}
 	args := []string{"--variant=" + spec.Variant, "--include=" + strings.Join(spec.Packages, ","),
 		spec.Suite, root, spec.Mirror}
-	if _, err := run(ctx, nil, "debootstrap", args...); err != nil {
+	if err := runLogged(ctx, logf, "debootstrap", "debootstrap", args...); err != nil {
 		return err
 	}
 	// The chroot needs name resolution for apt; the image must not keep the
@@ -151,6 +154,7 @@ func buildImage(ctx context.Context, spec ImageSpec, cacheDir, tarball string) e
 	if err != nil {
 		return err
 	}
+	logf("setting up the tree, downloading %s", strings.Join(spec.Predownload, " "))
 	env := []string{"PREDOWNLOAD=" + strings.Join(spec.Predownload, " "),
 		"PATH=/usr/sbin:/usr/bin:/sbin:/bin"}
 	_, err = runEnv(ctx, env, nil, "chroot", root, "/bin/sh", "-c", spec.Setup)
@@ -160,6 +164,7 @@ func buildImage(ctx context.Context, spec ImageSpec, cacheDir, tarball string) e
 	if err != nil {
 		return err
 	}
+	logf("compressing")
 	tmp := tarball + ".tmp"
 	defer os.Remove(tmp)
 	if _, err := run(ctx, nil, "tar", "--numeric-owner", "--xattrs", "--xattrs-include=*",
@@ -210,62 +215,4 @@ func Unpack(ctx context.Context, tarball, dir string) error {
 		return err
 	}
 	return os.Chmod(dir, 0o755)
-}
-
-func lockFile(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { f.Close() }, nil
-}
-
-// run executes a host command and returns its combined output; an error
-// carries the command and the tail of what it said.
-func run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
-	return runEnv(ctx, nil, stdin, name, args...)
-}
-
-func runEnv(ctx context.Context, env []string, stdin []byte, name string, args ...string) ([]byte, error) {
-	cmd := exec.CommandContext(ctx, name, args...)
-	if env != nil {
-		cmd.Env = append(os.Environ(), env...)
-	}
-	if stdin != nil {
-		cmd.Stdin = bytes.NewReader(stdin)
-	}
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return out, fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, tail(string(out), 40))
-	}
-	return out, nil
-}
-
-// tail keeps the last n lines of s.
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-// tryLock takes an exclusive lock on path without waiting.
-func tryLock(path string) (unlock func(), ok bool, err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, false, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-		f.Close()
-		if err == syscall.EWOULDBLOCK {
-			return nil, false, nil
-		}
-		return nil, false, err
-	}
-	return func() { f.Close() }, true, nil
 }

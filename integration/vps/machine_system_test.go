@@ -18,20 +18,22 @@ import (
 // ${VAR} with its own environment before the program sees them.
 func TestExecPassesDollarsThrough(t *testing.T) {
 	t.Parallel()
-	m := vps.Boot(t, vps.Options{NoHarden: true})
+	vps.ForEachRelease(t, func(t *testing.T, rel vps.Release) {
+		m := vps.Boot(t, vps.Options{NoHarden: true, Release: rel})
 
-	// The shell inside expands its own variables: systemd must leave them.
-	r := m.MustShell(`HOME=/from-shell X=ok; echo "$HOME ${X}"`)
-	if got := strings.TrimSpace(r.Stdout); got != "/from-shell ok" {
-		t.Errorf("shell variables: got %q\n%s", got, r)
-	}
-	// Without a shell every byte arrives literally.
-	args := []string{"$HOME", "${HOME}", "$$", "a$b", "100%", "%n", `\$x`}
-	r = m.Exec(append([]string{"/usr/bin/printf", "%s\n"}, args...)...)
-	m.Expect(r)
-	if got := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); strings.Join(got, " ") != strings.Join(args, " ") {
-		t.Errorf("arguments changed on the way in:\n got %q\nwant %q", got, args)
-	}
+		// The shell inside expands its own variables: systemd must leave them.
+		r := m.MustShell(`HOME=/from-shell X=ok; echo "$HOME ${X}"`)
+		if got := strings.TrimSpace(r.Stdout); got != "/from-shell ok" {
+			t.Errorf("shell variables: got %q\n%s", got, r)
+		}
+		// Without a shell every byte arrives literally.
+		args := []string{"$HOME", "${HOME}", "$$", "a$b", "100%", "%n", `\$x`}
+		r = m.Exec(append([]string{"/usr/bin/printf", "%s\n"}, args...)...)
+		m.Expect(r)
+		if got := strings.Split(strings.TrimSuffix(r.Stdout, "\n"), "\n"); strings.Join(got, " ") != strings.Join(args, " ") {
+			t.Errorf("arguments changed on the way in:\n got %q\nwant %q", got, args)
+		}
+	})
 }
 
 // movedSSHPort is where TestPrepareShapesFirstBoot's machine has sshd.

@@ -11,12 +11,28 @@ import (
 
 // Mirror returns the Debian mirror the host's apt already uses for suite, so
 // the image is built from the same place the machine installs packages from
-// (a private mirror on CI, a public one elsewhere). HARDEN_TEST_MIRROR
-// overrides it.
+// (a private mirror on CI, a public one elsewhere). A host that lists only
+// its own release (a Debian 12 host building a Debian 13 image) gets that
+// release's mirror: one Debian archive serves every suite.
+// HARDEN_TEST_MIRROR overrides it.
 func Mirror(suite string) (string, error) {
 	if m := os.Getenv("HARDEN_TEST_MIRROR"); m != "" {
 		return m, nil
 	}
+	if uri := mirrorFor(suite); uri != "" {
+		return uri, nil
+	}
+	if own := hostSuite(); own != "" && own != suite {
+		if uri := mirrorFor(own); uri != "" {
+			return uri, nil
+		}
+	}
+	return "", fmt.Errorf("no apt source for suite %q on this host (set HARDEN_TEST_MIRROR)", suite)
+}
+
+// mirrorFor is the first URI the host's apt sources give for suite ("" if
+// none does).
+func mirrorFor(suite string) string {
 	var files []string
 	if m, _ := filepath.Glob("/etc/apt/sources.list.d/*.sources"); m != nil {
 		files = append(files, m...)
@@ -37,10 +53,30 @@ func Mirror(suite string) (string, error) {
 			uri = mirrorFromList(data, suite)
 		}
 		if uri != "" {
-			return strings.TrimRight(uri, "/"), nil
+			return strings.TrimRight(uri, "/")
 		}
 	}
-	return "", fmt.Errorf("no apt source for suite %q on this host (set HARDEN_TEST_MIRROR)", suite)
+	return ""
+}
+
+// hostSuite is the host's own Debian codename ("" if unknown).
+func hostSuite() string {
+	data, err := os.ReadFile("/etc/os-release")
+	if err != nil {
+		return ""
+	}
+	return osReleaseField(data, "VERSION_CODENAME")
+}
+
+// osReleaseField reads one KEY=value of an os-release file, unquoted.
+func osReleaseField(data []byte, key string) string {
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	for sc.Scan() {
+		if v, ok := strings.CutPrefix(sc.Text(), key+"="); ok {
+			return strings.Trim(v, `"'`)
+		}
+	}
+	return ""
 }
 
 // mirrorFromDeb822 finds the first "Types: deb" stanza listing suite and

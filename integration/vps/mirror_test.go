@@ -58,3 +58,12 @@ func TestImageHashFollowsInputs(t *testing.T) {
 		t.Errorf("hash ignores an input: %s %s %s", a.Hash(), b.Hash(), c.Hash())
 	}
 }
+
+func TestOSReleaseField(t *testing.T) {
+	data := []byte("PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nVERSION_ID=\"13\"\nVERSION_CODENAME=trixie\n")
+	for key, want := range map[string]string{"VERSION_ID": "13", "VERSION_CODENAME": "trixie", "ID": ""} {
+		if got := osReleaseField(data, key); got != want {
+			t.Errorf("%s: got %q, want %q", key, got, want)
+		}
+	}
+}
