@@ -161,18 +161,8 @@ func (m *Machine) Exec(args ...string) Result {
 	full := append([]string{"-t", strconv.Itoa(m.pid1), "-a", "--",
 		"systemd-run", "--wait", "--pipe", "--quiet", "--collect", "--"}, unitArgs(args)...)
 	display := "(in " + m.Name + ") " + strings.Join(args, " ")
-	r := runResult(nil, display, "nsenter", full...)
-	for attempt := 1; r.Exit == exitCgroup && attempt < 3; attempt++ {
-		r = runResult(nil, display, "nsenter", full...)
-	}
-	return r
+	return runResult(nil, display, "nsenter", full...)
 }
-
-// exitCgroup is systemd's 219/CGROUP: the transient unit's process could
-// not be put in its cgroup, so the command never started. It was seen once
-// with several machines booting at once on two cores; running the command
-// again is safe because it did not run.
-const exitCgroup = 219
 
 // unitArgs escapes a command line for systemd-run: the command becomes a
 // unit's ExecStart=, where systemd replaces $VAR and ${VAR} with the unit's

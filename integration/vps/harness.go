@@ -101,15 +101,20 @@ func newHarness(ctx context.Context) (*Harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	parallel := 2
-	if p, err := strconv.Atoi(os.Getenv("HARDEN_TEST_PARALLEL")); err == nil && p > 0 {
-		parallel = p
-	}
-	h := &Harness{Key: key, tmp: tmp, slots: make(chan struct{}, parallel), images: map[string]*imageBuild{}}
+	h := &Harness{Key: key, tmp: tmp, slots: make(chan struct{}, Parallel()), images: map[string]*imageBuild{}}
 	for _, rel := range Releases() {
 		h.startImage(rel.Suite)
 	}
 	return h, nil
+}
+
+// Parallel is how many machines one test binary runs at once:
+// HARDEN_TEST_PARALLEL, default 2 (one per core of a small CI machine).
+func Parallel() int {
+	if p, err := strconv.Atoi(os.Getenv("HARDEN_TEST_PARALLEL")); err == nil && p > 0 {
+		return p
+	}
+	return 2
 }
 
 // startImage starts taking suite's image from the cache or building it,
@@ -208,4 +213,7 @@ func acquireSlot() (*slot, error) {
 	return nil, fmt.Errorf("no free machine slot")
 }
 
-func machineName(n int) string { return fmt.Sprintf("harden%d", n) }
+// machinePrefix starts every machine's name; the slot number ends it.
+const machinePrefix = "harden"
+
+func machineName(n int) string { return fmt.Sprintf("%s%d", machinePrefix, n) }

@@ -54,31 +54,45 @@ func (s HostState) Diff(now HostState) string {
 	return b.String()
 }
 
-// LeftOvers lists machine directories and host veth ends the suite left.
+// LeftOvers lists machine directories, host veth ends and machine cgroups
+// the suite left. Another test binary may be running a machine right now:
+// only what belongs to a slot whose lock is free is a leftover.
 func LeftOvers() []string {
 	var left []string
 	dirs, _ := filepath.Glob(filepath.Join(machinesDir(), "harden*-*"))
 	for _, d := range dirs {
-		// Another test binary may be running a machine right now: only a
-		// directory whose slot lock is free is a leftover.
 		slotName, _, _ := strings.Cut(filepath.Base(d), "-")
-		n := strings.TrimPrefix(slotName, "harden")
-		unlock, ok, err := tryLock(filepath.Join(CacheDir(), "slots", n+".lock"))
-		if err == nil && ok {
-			unlock()
+		if slotFree(strings.TrimPrefix(slotName, "harden")) {
 			left = append(left, d)
 		}
 	}
 	links, _ := filepath.Glob("/sys/class/net/ve-harden*")
 	for _, l := range links {
-		n := strings.TrimPrefix(filepath.Base(l), "ve-harden")
-		unlock, ok, err := tryLock(filepath.Join(CacheDir(), "slots", n+".lock"))
-		if err == nil && ok {
-			unlock()
+		if slotFree(strings.TrimPrefix(filepath.Base(l), "ve-harden")) {
 			left = append(left, "link "+filepath.Base(l))
 		}
 	}
+	parents, _ := ownCgroups()
+	prefix := cgroupName(machinePrefix)
+	for _, p := range parents {
+		groups, _ := filepath.Glob(filepath.Join(p, prefix+"*"))
+		for _, g := range groups {
+			if slotFree(strings.TrimPrefix(filepath.Base(g), prefix)) {
+				left = append(left, "cgroup "+g)
+			}
+		}
+	}
 	return left
+}
+
+// slotFree reports whether nobody holds machine slot n.
+func slotFree(n string) bool {
+	unlock, ok, err := tryLock(filepath.Join(CacheDir(), "slots", n+".lock"))
+	if err == nil && ok {
+		unlock()
+		return true
+	}
+	return false
 }
 
 // listeningTCP reads the host namespace's listening TCP sockets on ports

@@ -35,6 +35,7 @@ type Machine struct {
 
 	nspawn    *exec.Cmd
 	exited    chan struct{}
+	cgroup    *machineCgroup
 	cgroupErr error // removing the cgroup once systemd-nspawn exited
 	pid1      int
 	console   string

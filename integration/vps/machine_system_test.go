@@ -4,10 +4,13 @@ package vps_test
 
 import (
 	"fmt"
+	"io/fs"
 	"net"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 
 	"harden/integration/vps"
@@ -89,4 +92,65 @@ func TestPrepareShapesFirstBoot(t *testing.T) {
 	if got := strings.TrimSpace(r.Stdout); got != "hello "+m.Name {
 		t.Errorf("the host's listener said %q", got)
 	}
+}
+
+// TestMachinesHaveCgroupsOfTheirOwn checks that machines running at once
+// live in cgroups of their own (their systemds would otherwise share one
+// tree and fail each other's units), and that the cgroups go with them.
+func TestMachinesHaveCgroupsOfTheirOwn(t *testing.T) {
+	t.Parallel()
+	vps.Require(t)
+	var mu sync.Mutex
+	var groups []string
+	t.Run("boot", func(t *testing.T) {
+		for i := range 2 {
+			t.Run(strconv.Itoa(i+1), func(t *testing.T) {
+				t.Parallel()
+				m := vps.Boot(t, vps.Options{NoHarden: true})
+				dirs := m.Cgroups()
+				if len(dirs) == 0 {
+					t.Fatal("the machine has no cgroup of its own")
+				}
+				for _, dir := range dirs {
+					if !strings.HasSuffix(dir, m.Name) {
+						t.Errorf("cgroup %s is not named for %s", dir, m.Name)
+					}
+					if procsBelow(t, dir) == 0 {
+						t.Errorf("no process of %s in its cgroup %s", m.Name, dir)
+					}
+				}
+				mu.Lock()
+				groups = append(groups, dirs...)
+				mu.Unlock()
+			})
+		}
+	})
+	seen := map[string]bool{}
+	for _, dir := range groups {
+		if seen[dir] {
+			t.Errorf("two machines shared cgroup %s", dir)
+		}
+		seen[dir] = true
+		if _, err := os.Stat(dir); !os.IsNotExist(err) {
+			t.Errorf("cgroup %s still there after its machine stopped (%v)", dir, err)
+		}
+	}
+}
+
+// procsBelow counts the processes in cgroup dir and its children.
+func procsBelow(t *testing.T, dir string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() || d.Name() != "cgroup.procs" {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		n += len(strings.Fields(string(data)))
+		return err
+	})
+	if err != nil {
+		t.Fatalf("read cgroup %s: %v", dir, err)
+	}
+	return n
 }

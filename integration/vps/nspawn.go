@@ -81,13 +81,22 @@ func (m *Machine) startNspawn(console *os.File) error {
 	}
 	_, err = release.Write([]byte("go\n"))
 	release.Close()
-	m.nspawn, m.exited = cmd, make(chan struct{})
+	m.nspawn, m.exited, m.cgroup = cmd, make(chan struct{}), cg
 	go func(exited chan struct{}) {
 		cmd.Wait()
 		m.cgroupErr = cg.remove()
 		close(exited)
 	}(m.exited)
 	return err
+}
+
+// Cgroups are the machine's own cgroup directories on the host, one per
+// hierarchy (the harness's self-tests look into them).
+func (m *Machine) Cgroups() []string {
+	if m.cgroup == nil {
+		return nil
+	}
+	return append([]string(nil), m.cgroup.dirs...)
 }
 
 // Reboot reboots the machine the way its operator would (systemctl reboot)

@@ -15,10 +15,18 @@ import (
 // For the time of the install the tree gets the host's resolver and a
 // policy-rc.d that keeps maintainer scripts from starting services; both
 // are put back as they were. The package files are kept in
-// CacheDir()/debs/<cache> (shared by test binaries, under a lock), so a
-// later run downloads only what changed on the mirror.
+// CacheDir()/debs/<the tree's suite>/<cache> (shared by test binaries,
+// under a lock), so a later run downloads only what changed on the mirror.
 func InstallPackages(ctx context.Context, root, cache string, packages ...string) error {
-	cacheDir := filepath.Join(CacheDir(), "debs", cache)
+	osRelease, err := os.ReadFile(filepath.Join(root, "etc/os-release"))
+	if err != nil {
+		return fmt.Errorf("install %s into the tree: %w", strings.Join(packages, " "), err)
+	}
+	suite := osReleaseField(osRelease, "VERSION_CODENAME")
+	if suite == "" {
+		return fmt.Errorf("install %s into the tree: no VERSION_CODENAME in its os-release", strings.Join(packages, " "))
+	}
+	cacheDir := filepath.Join(CacheDir(), "debs", suite, cache)
 	if err := os.MkdirAll(cacheDir, 0o755); err != nil {
 		return err
 	}
