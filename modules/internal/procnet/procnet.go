@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"errors"
 	"io/fs"
+	"net/netip"
 	"strconv"
 	"strings"
 )
@@ -43,8 +44,10 @@ func parseListening(table []byte, ports map[int]bool) {
 	}
 }
 
-// listenRow is one LISTEN row: its local port and its socket's inode.
+// listenRow is one LISTEN row: its local address and port and its
+// socket's inode.
 type listenRow struct {
+	addr  netip.Addr
 	port  int
 	inode string
 }
@@ -60,7 +63,7 @@ func listenRows(table []byte) []listenRow {
 		if len(fields) < 4 || fields[3] != stateListen {
 			continue
 		}
-		_, hexPort, ok := strings.Cut(fields[1], ":")
+		hexAddr, hexPort, ok := strings.Cut(fields[1], ":")
 		if !ok {
 			continue
 		}
@@ -68,7 +71,7 @@ func listenRows(table []byte) []listenRow {
 		if err != nil {
 			continue
 		}
-		row := listenRow{port: int(port)}
+		row := listenRow{addr: parseAddr(hexAddr), port: int(port)}
 		if len(fields) > 9 {
 			row.inode = fields[9]
 		}

@@ -3,6 +3,7 @@ package procnet
 import (
 	"maps"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"testing"
@@ -61,5 +62,46 @@ func TestListeningTCPLive(t *testing.T) {
 	ln.Close()
 	if got, _ := ListeningTCP(os.ReadFile); got[port] {
 		t.Errorf("port %d still listed after close", port)
+	}
+}
+
+func TestListeners(t *testing.T) {
+	tables := map[string]string{
+		"/proc/net/tcp": "  sl local\n" +
+			"   0: 00000000:2328 00000000:0000 0A 0 0 0 0 0 0 1\n" + // 0.0.0.0:9000
+			"   1: 0100007F:23E0 00000000:0000 0A 0 0 0 0 0 0 2\n" + // 127.0.0.1:9184
+			"   2: 0100007F:23E0 0100007F:D2F0 01 0 0 0 0 0 0 3\n", // established
+		"/proc/net/tcp6": "  sl local\n" +
+			"   0: 00000000000000000000000000000000:C383 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0 4\n" + // [::]:50051
+			"   1: 00000000000000000000000001000000:0539 00000000000000000000000000000000:0000 0A 0 0 0 0 0 0 5\n", // [::1]:1337
+	}
+	got, err := Listeners(func(p string) ([]byte, error) { return []byte(tables[p]), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s []string
+	for _, a := range got {
+		s = append(s, a.String())
+	}
+	want := []string{"0.0.0.0:9000", "127.0.0.1:9184", "[::]:50051", "[::1]:1337"}
+	if !slices.Equal(s, want) {
+		t.Errorf("listeners %v, want %v", s, want)
+	}
+}
+
+// A socket this test opens on loopback is listed with its address.
+func TestListenersLive(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	want := netip.MustParseAddrPort(ln.Addr().String())
+	got, err := Listeners(os.ReadFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Contains(got, want) {
+		t.Errorf("%v listens but Listeners gave %v", want, got)
 	}
 }
