@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -39,16 +40,23 @@ func TestConfirmNeedsAConnectionMadeAfterTheApply(t *testing.T) {
 		}
 	}
 	ssh := startSSHD(t)
+	defer func() {
+		if t.Failed() {
+			t.Logf("sshd said:\n%s", sshdLog.String())
+		}
+	}()
 	old := exec.Command("ssh", append(ssh, "echo ready; read go; HARDEN_ORIGIN_HELPER=1 "+helperCommand(t))...)
 	stdin, _ := old.StdinPipe()
 	stdout, _ := old.StdoutPipe()
-	old.Stderr = os.Stderr
+	var stderr strings.Builder
+	old.Stderr = &stderr
 	if err := old.Start(); err != nil {
 		t.Fatal(err)
 	}
 	lines := bufio.NewScanner(stdout)
 	if !lines.Scan() || lines.Text() != "ready" {
-		t.Fatalf("old connection did not come up: %q", lines.Text())
+		_ = old.Wait()
+		t.Fatalf("old connection did not come up: %q, ssh says: %s", lines.Text(), stderr.String())
 	}
 	time.Sleep(50 * time.Millisecond)
 	mark, err := Now("/proc")
@@ -101,6 +109,9 @@ func readOrigin(t *testing.T, lines *bufio.Scanner) Origin {
 	return Origin{}
 }
 
+// sshdLog is what the test's sshd said, for a failure's message.
+var sshdLog syncBuffer
+
 // startSSHD runs sshd on a free loopback port with keys of its own and
 // returns the ssh arguments that log in there as root.
 func startSSHD(t *testing.T) []string {
@@ -121,8 +132,10 @@ func startSSHD(t *testing.T) []string {
 	}
 	port := l.Addr().(*net.TCPAddr).Port
 	l.Close()
+	// UsePAM: without PAM, sshd takes a root with no usable password
+	// field (as build machines often have) for a locked account.
 	config := fmt.Sprintf("Port %d\nListenAddress 127.0.0.1\nHostKey %s/host\nAuthorizedKeysFile %s/authorized_keys\n"+
-		"PermitRootLogin prohibit-password\nStrictModes no\nUsePAM no\nPidFile none\n", port, dir, dir)
+		"PermitRootLogin prohibit-password\nStrictModes no\nUsePAM yes\nPidFile none\n", port, dir, dir)
 	if err := os.WriteFile(filepath.Join(dir, "sshd_config"), []byte(config), 0o600); err != nil {
 		t.Fatal(err)
 	}
@@ -135,6 +148,7 @@ func startSSHD(t *testing.T) []string {
 	}
 	// sshd wants its absolute path (it re-executes itself per connection).
 	cmd := exec.Command(sshd, "-D", "-e", "-f", filepath.Join(dir, "sshd_config"))
+	cmd.Stderr = &sshdLog
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
@@ -150,4 +164,22 @@ func startSSHD(t *testing.T) []string {
 	}
 	return []string{"-q", "-o", "BatchMode=yes", "-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
 		"-i", filepath.Join(dir, "client"), "-p", fmt.Sprint(port), "root@127.0.0.1"}
+}
+
+// syncBuffer is a strings.Builder safe for a process's writes and a test's reads.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }
