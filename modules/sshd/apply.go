@@ -53,7 +53,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 	if err := runJobs(ctx, h, jobs); err != nil {
 		return fmt.Errorf("sshd: %w", err)
 	}
-	if (jobs.Reload || jobs.MoveSocket) && !h.Offline() {
+	if (jobs.Reload || jobs.Restart || jobs.MoveSocket) && !h.Offline() {
 		m.waitListening(ctx, h)
 	}
 	return nil
@@ -80,6 +80,9 @@ func runJobs(ctx context.Context, h *host.Host, jobs unitJobs) error {
 	}
 	if jobs.MoveSocket {
 		return h.RestartSocket(ctx, socketUnit, serviceUnit)
+	}
+	if jobs.Restart {
+		return h.RunUnit(ctx, host.OpRestart, serviceUnit)
 	}
 	if jobs.Reload {
 		return h.RunUnit(ctx, host.OpReload, serviceUnit)

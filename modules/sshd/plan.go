@@ -19,6 +19,11 @@ type unitJobs struct {
 	MoveSocket bool
 	// Reload: ssh.service re-reads sshd_config.
 	Reload bool
+	// Restart: ssh.service starts afresh on sshd_config instead. A
+	// socket-activated sshd cannot re-execute on SIGHUP: it loses the
+	// sockets systemd handed it and dies ("Cannot bind any address").
+	// Sessions survive (KillMode=process); the new sshd takes the sockets.
+	Restart bool
 }
 
 // effects words the jobs for the plan, in the order Apply runs them.
@@ -30,7 +35,11 @@ func (j unitJobs) effects() []string {
 	if j.MoveSocket {
 		out = append(out, "restart "+socketUnit+" (with "+serviceUnit+")")
 	}
-	if j.Reload {
+	switch {
+	case j.MoveSocket:
+	case j.Restart:
+		out = append(out, "restart "+serviceUnit)
+	case j.Reload:
 		out = append(out, "reload "+serviceUnit)
 	}
 	return out
@@ -40,6 +49,7 @@ func (j *unitJobs) add(o unitJobs) {
 	j.DaemonReload = j.DaemonReload || o.DaemonReload
 	j.MoveSocket = j.MoveSocket || o.MoveSocket
 	j.Reload = j.Reload || o.Reload
+	j.Restart = j.Restart || o.Restart
 }
 
 // fileEdit is the payload of a file change: the whole new text.
@@ -111,7 +121,7 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 		}
 	}
 	if len(files) > 0 && st.ServiceActive {
-		setJobs(&files[0], unitJobs{Reload: true})
+		setJobs(&files[0], unitJobs{Reload: !st.Socket.Activated, Restart: st.Socket.Activated})
 	}
 	for _, f := range files {
 		f.Data.(*fileEdit).Validation = check

@@ -134,9 +134,22 @@ func TestPlanTable(t *testing.T) {
 			live:    func(st *State) { st.Offline, st.ServiceActive = false, true },
 			want:    []string{"sshd.setting[Port]", "sshd.file[/etc/ssh/sshd_config]", "sshd.file[" + socketDropInPath + "]"},
 			effects: map[string][]string{
-				"sshd.file[/etc/ssh/sshd_config]":     {"reload ssh.service"},
+				"sshd.file[/etc/ssh/sshd_config]":     {"restart ssh.service"},
 				"sshd.file[" + socketDropInPath + "]": {"daemon-reload", "restart ssh.socket (with ssh.service)"},
 			},
+		},
+		{
+			// A socket-activated sshd dies on SIGHUP (it cannot bind the
+			// sockets systemd holds): it is restarted, never reloaded.
+			name: "socket activation, a setting only: restart, not reload",
+			files: map[string]string{configPath: "UsePAM yes\n",
+				"/usr/lib/systemd/system/ssh.socket": "[Socket]\nListenStream=22\nAccept=no\n",
+			},
+			socket:  true,
+			profile: allNull() + "sshd {\n  permit_root_login = false\n}\n",
+			live:    func(st *State) { st.Offline, st.ServiceActive = false, true },
+			want:    []string{"sshd.setting[PermitRootLogin]", "sshd.file[/etc/ssh/sshd_config]"},
+			effects: map[string][]string{"sshd.file[/etc/ssh/sshd_config]": {"restart ssh.service"}},
 		},
 		{
 			name: "socket activation already on the port",
