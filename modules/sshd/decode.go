@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/hcl/v2/hclsyntax"
 	"github.com/zclconf/go-cty/cty"
 
+	"harden/modules/internal/netaddr"
 	"harden/modules/internal/oneline"
 	"harden/modules/module"
 )
@@ -276,7 +277,7 @@ func badNamePattern(attr, name string) string {
 }
 
 func validHostPattern(host string) bool {
-	if _, err := netip.ParseAddr(host); err == nil {
+	if _, err := netaddr.IP(host); err == nil {
 		return true
 	}
 	if p, err := netip.ParsePrefix(host); err == nil {
