@@ -74,6 +74,13 @@ func (m *Module) Settings() Settings { return m.settings }
 // PublicPort is the API port the firewall opens.
 func (m *Module) PublicPort() int { return m.settings.Port }
 
+// Refuses reports whether the proxy answers command with 403 to every
+// client: a command the iri block limits, or one outside the allowlist.
+func (m *Module) Refuses(command string) bool {
+	s := m.settings
+	return contains(s.LimitedCommands, command) || (len(s.AllowedCommands) > 0 && !contains(s.AllowedCommands, command))
+}
+
 // iriPeer is what haproxy needs from the iri module.
 type iriPeer interface {
 	RemoteLimitAPI() []string

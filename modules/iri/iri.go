@@ -77,9 +77,10 @@ var managedKeys = map[string]string{keyRemoteLimitAPI: "remote_limit_api", keyAP
 type Module struct {
 	cfg Config
 	// set by Link
-	proxied      bool   // a haproxy block fronts the API
-	ownerPlanned bool   // a user block creates the owner in this run
-	ownerGroup   string // that block's group
+	proxied      bool    // a haproxy block fronts the API
+	proxy        refuser // that block, if it says what it refuses
+	ownerPlanned bool    // a user block creates the owner in this run
+	ownerGroup   string  // that block's group
 }
 
 // Config is the decoded block.
@@ -209,12 +210,18 @@ func valueError(s string) error {
 	return nil
 }
 
+// refuser is a proxy that says which API commands it refuses to everyone.
+type refuser interface {
+	Refuses(command string) bool
+}
+
 // Link learns from peers: a haproxy block means the API is proxied from
 // loopback (API_HOST defaults to 127.0.0.1), and a user block for the
 // owner means the owner will exist by the time this module applies.
 func (m *Module) Link(peers module.Peers) hcl.Diagnostics {
-	if _, ok := peers.Lookup("haproxy"); ok {
+	if p, ok := peers.Lookup("haproxy"); ok {
 		m.proxied = true
+		m.proxy, _ = p.(refuser)
 		if m.cfg.apiHostSet == hclattr.Absent {
 			m.cfg.APIHost = "127.0.0.1"
 		}

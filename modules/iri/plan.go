@@ -200,6 +200,19 @@ func (m *Module) wantOwner(st *State) string {
 	return ""
 }
 
+// passedByProxy are the limited commands the proxy is not known to refuse
+// (all of them when it does not say): behind it they reach the node from
+// loopback, where IRI does not limit them.
+func (m *Module) passedByProxy() []string {
+	var open []string
+	for _, c := range m.RemoteLimitAPI() {
+		if m.proxy == nil || !m.proxy.Refuses(c) {
+			open = append(open, c)
+		}
+	}
+	return open
+}
+
 // proxyWarnings explains what a loopback proxy means for REMOTE_LIMIT_API.
 func (m *Module) proxyWarnings(p *module.Plan) {
 	c := m.cfg
@@ -209,9 +222,11 @@ func (m *Module) proxyWarnings(p *module.Plan) {
 	if !m.proxied {
 		return
 	}
-	p.Warnings = append(p.Warnings, fmt.Sprintf(
-		"the API is proxied from 127.0.0.1, which IRI trusts: REMOTE_LIMIT_API does not apply to proxied calls, so the proxy must refuse the same commands (%s)",
-		strings.Join(m.RemoteLimitAPI(), ", ")))
+	if open := m.passedByProxy(); len(open) > 0 {
+		p.Warnings = append(p.Warnings, fmt.Sprintf(
+			"the API is proxied from 127.0.0.1, which IRI trusts: REMOTE_LIMIT_API does not apply to proxied calls, so the proxy must refuse the same commands (%s)",
+			strings.Join(open, ", ")))
+	}
 	if ip := net.ParseIP(c.APIHost); c.APIHost != "" && c.APIHost != "localhost" && (ip == nil || !ip.IsLoopback()) {
 		p.Warnings = append(p.Warnings, fmt.Sprintf("api_host = %q while haproxy fronts the API: clients can reach the node directly and bypass the proxy", c.APIHost))
 	}
