@@ -8,6 +8,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/unit"
 
+	"harden/modules/host"
 	"harden/modules/internal/unitdropin"
 	"harden/modules/module"
 )
@@ -157,31 +158,39 @@ func (m *Module) planUser(st *State, p *module.Plan) error {
 }
 
 func (m *Module) planDataDir(st *State, p *module.Plan) {
-	c := m.cfg
-	if c.DataDir == "" {
-		return
+	if c := m.cfg; c.DataDir != "" {
+		m.planDir(st, p, c.DataDir, c.DataMode, st.DataDir)
 	}
-	mode := fmt.Sprintf("%04o", c.DataMode)
+	for _, dir := range m.cfg.PrivateDirs {
+		m.planDir(st, p, dir, privateDirMode, st.PrivateDirs[dir])
+	}
+}
+
+// planDir makes a directory the user's, with the given mode; have is its
+// current mode and owner (nil: missing).
+func (m *Module) planDir(st *State, p *module.Plan, dir string, mode uint32, have *host.FileMeta) {
+	c := m.cfg
+	wantMode := fmt.Sprintf("%04o", mode)
 	owner := c.Name + ":" + c.Group
-	if st.DataDir == nil {
+	if have == nil {
 		p.Changes = append(p.Changes, module.Change{
-			Module: m.Name(), Address: m.addr("dir", c.DataDir), Action: module.Create,
-			Fields: []module.Field{{Name: "owner", After: owner, BeforeUnset: true}, {Name: "mode", After: mode, BeforeUnset: true}},
-			Data:   dirChange{Path: c.DataDir, Mode: c.DataMode, Create: true},
+			Module: m.Name(), Address: m.addr("dir", dir), Action: module.Create,
+			Fields: []module.Field{{Name: "owner", After: owner, BeforeUnset: true}, {Name: "mode", After: wantMode, BeforeUnset: true}},
+			Data:   dirChange{Path: dir, Mode: mode, Create: true},
 		})
 		return
 	}
 	var fields []module.Field
-	if have := st.DB.UserName(st.DataDir.UID) + ":" + st.DB.GroupName(st.DataDir.GID); have != owner {
-		fields = append(fields, module.Field{Name: "owner", Before: have, After: owner})
+	if o := st.DB.UserName(have.UID) + ":" + st.DB.GroupName(have.GID); o != owner {
+		fields = append(fields, module.Field{Name: "owner", Before: o, After: owner})
 	}
-	if have := fmt.Sprintf("%04o", uint32(st.DataDir.Mode.Perm())); have != mode {
-		fields = append(fields, module.Field{Name: "mode", Before: have, After: mode})
+	if hm := fmt.Sprintf("%04o", uint32(have.Mode.Perm())); hm != wantMode {
+		fields = append(fields, module.Field{Name: "mode", Before: hm, After: wantMode})
 	}
 	if len(fields) > 0 {
 		p.Changes = append(p.Changes, module.Change{
-			Module: m.Name(), Address: m.addr("dir", c.DataDir), Action: module.Update,
-			Fields: fields, Data: dirChange{Path: c.DataDir, Mode: c.DataMode},
+			Module: m.Name(), Address: m.addr("dir", dir), Action: module.Update,
+			Fields: fields, Data: dirChange{Path: dir, Mode: mode},
 		})
 	}
 }

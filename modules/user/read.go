@@ -19,6 +19,9 @@ type State struct {
 	DB      *accounts.DB
 	// DataDir is the data directory's mode and owner; nil when missing.
 	DataDir *host.FileMeta
+	// PrivateDirs are the private directories' modes and owners (missing
+	// ones are absent).
+	PrivateDirs map[string]*host.FileMeta
 	// ForeignEntries counts the data directory's top-level entries not
 	// owned by the user (files left by a node that ran as root).
 	ForeignEntries int
@@ -48,6 +51,16 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 			st.ForeignEntries = countForeign(h, c.DataDir, uid)
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("%s: data directory: %w", m.Name(), err)
+		}
+	}
+	st.PrivateDirs = map[string]*host.FileMeta{}
+	for _, dir := range c.PrivateDirs {
+		meta, err := h.Meta(dir)
+		switch {
+		case err == nil:
+			st.PrivateDirs[dir] = &meta
+		case !errors.Is(err, fs.ErrNotExist):
+			return nil, fmt.Errorf("%s: private directory: %w", m.Name(), err)
 		}
 	}
 	if c.Unit != "" {

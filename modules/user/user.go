@@ -12,6 +12,7 @@
 //	  shell            = "/usr/sbin/nologin"
 //	  data_dir         = "/var/lib/iri"       // owned by the user, mode data_mode
 //	  data_mode        = "0750"
+//	  private_dirs     = []                   // owned by the user, mode 0700 (key pairs)
 //	  unit             = "iri.service"        // the node's unit
 //	  run_unit_as_user = true                 // drop-in: User=, Group=, sandboxing
 //	  restart          = false                // restart the unit after a drop-in change
@@ -31,6 +32,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -66,9 +68,11 @@ type Config struct {
 	CreateHome, CreateShell string
 	DataDir                 string // "" when unmanaged
 	DataMode                uint32
-	Unit                    string
-	RunUnitAsUser           bool
-	Restart                 bool
+	// PrivateDirs hold secrets (a node's key pairs): the user's, mode 0700.
+	PrivateDirs   []string
+	Unit          string
+	RunUnitAsUser bool
+	Restart       bool
 }
 
 // Name is "user.NAME".
@@ -92,7 +96,7 @@ const DropInName = "harden-user"
 // Decode reads the block.
 func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
 	d := hclattr.New(block, ctx, "group", "uid", "gid", "home", "shell", "data_dir", "data_mode",
-		"unit", "run_unit_as_user", "restart")
+		"private_dirs", "unit", "run_unit_as_user", "restart")
 	c := Config{Name: block.Labels[0]}
 	if !nameRE.MatchString(c.Name) || len(c.Name) > 32 {
 		d.Error(block.LabelRanges[0], "Invalid user name",
@@ -124,6 +128,7 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 		checkAbs(d, "data_dir", c.DataDir)
 	}
 	c.DataMode = decodeMode(d, "data_mode", "0750")
+	c.PrivateDirs = decodePrivateDirs(d)
 
 	c.Unit, _ = d.String("unit", "")
 	if c.Unit != "" && !unitdropin.ValidUnitName(c.Unit) {
@@ -141,6 +146,25 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 	c.Restart = d.Bool("restart", false)
 	m.cfg = c
 	return d.Diags
+}
+
+// privateDirMode: only the node's user may list or read what is inside.
+const privateDirMode = 0o700
+
+func decodePrivateDirs(d *hclattr.Decoder) []string {
+	elems, _ := d.StringList("private_dirs")
+	var out []string
+	for _, e := range elems {
+		switch {
+		case !path.IsAbs(e.Value) || path.Clean(e.Value) != e.Value:
+			d.Add(module.BadValue(e.Range, "private_dirs", e.Value, "an absolute, clean path such as \"/opt/iota/key-pairs\"", nil))
+		case slices.Contains(out, e.Value):
+			d.Error(e.Range, "Duplicate directory", fmt.Sprintf("private_dirs: %s is listed twice.", e.Value))
+		default:
+			out = append(out, e.Value)
+		}
+	}
+	return out
 }
 
 func decodeID(d *hclattr.Decoder, name string) int {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -39,6 +40,10 @@ func TestDecodeDiagnostics(t *testing.T) {
 		{"run as user without unit", "user \"iri\" {\n  run_unit_as_user = true\n}", `run_unit_as_user: set unit (the node's systemd unit, such as "iri.service") to run it as this user.`, 2, 22},
 		{"data under /home with sandbox", "user \"iri\" {\n  data_dir = \"/home/iri\"\n  unit = \"iri.service\"\n  run_unit_as_user = true\n}",
 			`data_dir: "/home/iri" is not valid; expected a directory outside /home and /root (the drop-in sets ProtectHome=yes, which hides them from the node).`, 2, 14},
+		{"relative private dir", "user \"iota\" {\n  private_dirs = [\"/opt/iota/key-pairs\", \"key-pairs\"]\n}",
+			`private_dirs: "key-pairs" is not valid; expected an absolute, clean path such as "/opt/iota/key-pairs".`, 2, 42},
+		{"private dir twice", "user \"iota\" {\n  private_dirs = [\"/opt/iota/k\", \"/opt/iota/k\"]\n}",
+			`private_dirs: /opt/iota/k is listed twice.`, 2, 34},
 		{"unknown attribute", "user \"iri\" {\n  shel = \"/bin/sh\"\n}", `An argument named "shel" is not expected here. Did you mean "shell"?`, 2, 3},
 	}
 	for _, tt := range tests {
@@ -53,7 +58,7 @@ func TestDecodeDefaults(t *testing.T) {
 	m := decode(t, "user \"iri\" {}")
 	want := Config{Name: "iri", Group: "iri", UID: -1, GID: -1, Home: "/var/lib/iri", Shell: "/usr/sbin/nologin",
 		CreateHome: "/var/lib/iri", CreateShell: "/usr/sbin/nologin", DataDir: "/var/lib/iri", DataMode: 0o750}
-	if m.cfg != want || m.Name() != "user.iri" {
+	if !reflect.DeepEqual(m.cfg, want) || m.Name() != "user.iri" {
 		t.Errorf("defaults %+v", m.cfg)
 	}
 	m = decode(t, "user \"iri\" {\n  shell = null\n  home = null\n  data_dir = null\n}")
@@ -212,16 +217,7 @@ func TestDropInGolden(t *testing.T) {
 func TestApplyFilesAndUndo(t *testing.T) {
 	ctx := context.Background()
 	h, sd := hosttest.New(t)
-	for p, data := range map[string]string{
-		"/etc/passwd": basePasswd + "iri:x:990:990::/var/lib/iri:/usr/sbin/nologin\n",
-		"/etc/group":  baseGroup + "iri:x:990:\n",
-		"/etc/shadow": baseShadow + "iri:!:1::::::\n",
-	} {
-		os.MkdirAll(filepath.Dir(h.Path(p)), 0o755)
-		if err := os.WriteFile(h.Path(p), []byte(data), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
+	writeAccounts(t, h, "iri:x:990:990::/var/lib/iri:/usr/sbin/nologin\n", "iri:x:990:\n", "iri:!:1::::::\n")
 	m := decode(t, sandboxed)
 	st, err := m.Read(ctx, h)
 	if err != nil {
@@ -280,3 +276,76 @@ func TestUndoDataRoundTrip(t *testing.T) {
 }
 
 var _ module.Undoer = (*Module)(nil)
+
+// Key pairs live in a private directory: created as the user's with mode
+// 0700, a loose one tightened, a converged one left alone.
+func TestPlanPrivateDirs(t *testing.T) {
+	const src = "user \"iota\" {\n  data_dir = \"/opt/iota\"\n  private_dirs = [\"/opt/iota/key-pairs\"]\n}"
+	user, group, shadow := "iota:x:991:991::/var/lib/iota:/usr/sbin/nologin\n", "iota:x:991:\n", "iota:!:19000::::::\n"
+	data := &host.FileMeta{Mode: 0o750, UID: 991, GID: 991}
+	tests := []struct {
+		name string
+		have *host.FileMeta
+		want string
+	}{
+		{"missing", nil, "user.iota.dir[/opt/iota/key-pairs] create owner=iota:iota mode=0700"},
+		{"readable by the group, owned by root", &host.FileMeta{Mode: 0o750}, "user.iota.dir[/opt/iota/key-pairs] update owner=iota:iota mode=0700"},
+		{"converged", &host.FileMeta{Mode: 0o700, UID: 991, GID: 991}, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			m := decode(t, src)
+			st := &State{DB: db(t, user, group, shadow), DataDir: data, PrivateDirs: map[string]*host.FileMeta{}}
+			if tt.have != nil {
+				st.PrivateDirs["/opt/iota/key-pairs"] = tt.have
+			}
+			p, err := m.Plan(st)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, ch := range p.Changes {
+				line := ch.Address + " " + string(ch.Action)
+				for _, f := range ch.Fields {
+					line += " " + f.Name + "=" + f.After
+				}
+				got = append(got, line)
+			}
+			if strings.Join(got, "\n") != tt.want {
+				t.Errorf("changes %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+// A private directory is made under the data directory with mode 0700 and
+// removed again by undo.
+func TestApplyPrivateDir(t *testing.T) {
+	h, _ := hosttest.New(t)
+	writeAccounts(t, h, "iota:x:991:991::/opt/iota:/usr/sbin/nologin\n", "iota:x:991:\n", "iota:!:1::::::\n")
+	moduletest.Apply(t, decode(t, "user \"iota\" {\n  home = \"/opt/iota\"\n  private_dirs = [\"/opt/iota/key-pairs\"]\n}"), h)
+	meta, err := h.Meta("/opt/iota/key-pairs")
+	if err != nil || meta.Mode != 0o700 {
+		t.Fatalf("key pairs directory %+v %v", meta, err)
+	}
+	if err := h.Undo(context.Background(), h.Journal(), nil); err != nil {
+		t.Fatal(err)
+	}
+	if h.Exists("/opt/iota/key-pairs") || h.Exists("/opt/iota") {
+		t.Errorf("undo left the directories")
+	}
+}
+
+// writeAccounts puts account databases with the given extra lines under
+// the host's root.
+func writeAccounts(t *testing.T, h *host.Host, passwd, group, shadow string) {
+	t.Helper()
+	for p, data := range map[string]string{
+		"/etc/passwd": basePasswd + passwd, "/etc/group": baseGroup + group, "/etc/shadow": baseShadow + shadow,
+	} {
+		os.MkdirAll(filepath.Dir(h.Path(p)), 0o755)
+		if err := os.WriteFile(h.Path(p), []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
