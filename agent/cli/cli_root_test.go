@@ -62,7 +62,7 @@ func TestPlanApplyRollbackOnARoot(t *testing.T) {
 	common := []string{"-root", root, "-profile", profile, "-log-level", "warn"}
 
 	code, out, errs := run(t, append([]string{"plan", "-detailed-exitcode"}, common...)...)
-	if code != ExitChanges || !strings.Contains(out, `~ Port   = "22" -> "2200"`) {
+	if code != ExitChanges || !strings.Contains(out, `~ sshd.setting[Port]`) || !strings.Contains(out, `"22" -> "2200"`) {
 		t.Fatalf("plan: exit %d\n%s\n%s", code, out, errs)
 	}
 	code, applied, errs := run(t, append([]string{"apply", "-auto-approve"}, common...)...)

@@ -10,7 +10,6 @@ import (
 	"harden/agent/confirm"
 
 	"harden/agent/plan"
-	"harden/agent/render"
 	"harden/agent/store"
 	"harden/profiles"
 )
@@ -24,6 +23,7 @@ func runPlan(io IO, args []string) int {
 	fs := newFlagSet(io, "plan", "[flags]",
 		"Read the machine and show every change apply would make. Changes nothing.")
 	o.register(fs, true)
+	o.view.registerDiff(fs)
 	fs.BoolVar(&detailed, "detailed-exitcode", false, "exit 0 when there are no changes, 2 when there are, 1 on error")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
@@ -45,7 +45,7 @@ func runPlan(io IO, args []string) int {
 		return fail(io, err)
 	}
 	p.SSH = sshAfter(held, final)
-	if err := show(io, o.json, p); err != nil {
+	if err := o.planView(io).show(p); err != nil {
 		return fail(io, err)
 	}
 	if detailed && !p.Empty() {
@@ -64,6 +64,7 @@ func runApply(io IO, args []string) int {
 			"An apply that changes sshd or the firewall is commit-confirmed: a rollback is armed first and\n"+
 			"runs after -confirm-timeout unless `harden confirm` arrives from a new SSH session.")
 	o.register(fs, true)
+	o.view.registerDiff(fs)
 	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking (scripts, cloud-init)")
 	fs.BoolVar(&noConfirm, "no-confirm", false, "do not arm the automatic rollback (cloud-init, consoles)")
 	fs.DurationVar(&window, "confirm-timeout", confirm.DefaultWindow, "`DURATION` within which 'harden confirm' must arrive")
@@ -106,7 +107,7 @@ func runApply(io IO, args []string) int {
 		return finishApply(io, &o, p, nil, nil, nil)
 	}
 	if !o.json {
-		if err := render.Text(io.Out, p); err != nil {
+		if err := o.planView(io).show(p); err != nil {
 			return fail(io, err)
 		}
 	}
@@ -162,7 +163,7 @@ func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, pending *confi
 	if o.json {
 		writeJSON(io, res)
 	} else if run == nil {
-		_ = render.Text(io.Out, p)
+		_ = o.planView(io).show(p)
 	} else if err == nil {
 		fmt.Fprintf(io.Out, "\nApply complete: %d changes made (run %s).\nBackups and the record of this run: %s\nUndo with: %s\n",
 			p.Summary.Total(), run.ID, e2sys(run.Dir), commandLine(o.root, "rollback", run.ID))
@@ -194,11 +195,9 @@ func askYes(io IO) bool {
 	return strings.TrimSpace(line) == "yes"
 }
 
-func show(io IO, asJSON bool, p *plan.Plan) error {
-	if asJSON {
-		return render.JSON(io.Out, p)
-	}
-	return render.Text(io.Out, p)
+// planView shows the verb's plan on stdout as its flags ask.
+func (o *options) planView(io IO) planView {
+	return newPlanView(io.Out, o.json, o.view, "harden plan -diff")
 }
 
 func runValidate(io IO, args []string) int {

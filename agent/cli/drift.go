@@ -8,6 +8,7 @@ import (
 	"github.com/coreos/go-systemd/v22/journal"
 
 	"harden/agent/plan"
+	"harden/agent/render"
 	"harden/agent/store"
 	"harden/modules/host"
 )
@@ -18,7 +19,9 @@ type driftRecord struct {
 	Drift     bool      `json:"drift"`
 	Error     string    `json:"error,omitempty"`
 	Addresses []string  `json:"addresses,omitempty"`
-	Profile   string    `json:"profile"`
+	// Differences are the drift with its values, one line each.
+	Differences []string `json:"differences,omitempty"`
+	Profile     string   `json:"profile"`
 }
 
 // driftFile is the drift record in the state directory.
@@ -34,6 +37,7 @@ func runDrift(io IO, args []string) int {
 			"result to the journal (HARDEN_DRIFT=1, HARDEN_ADDRESSES=...) and records it for `harden status`.\n"+
 			"Exit 0: no drift; 2: drift; 1: the check failed.")
 	o.register(fs, true)
+	o.view.registerDiff(fs)
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}
@@ -53,14 +57,19 @@ func runDrift(io IO, args []string) int {
 	if err != nil {
 		rec.Error = err.Error()
 	} else {
-		rec.Drift, rec.Addresses = p.Drifted(), p.DriftAddresses()
+		rec.Drift, rec.Addresses, rec.Differences = p.Drifted(), p.DriftAddresses(), render.DriftLines(p)
 	}
 	if werr := saveDrift(s.host, rec); werr != nil {
 		s.log.Warn("cannot record the drift check: " + werr.Error())
 	}
 	logDrift(rec)
-	if o.json && p != nil {
-		_ = show(io, true, p)
+	if p != nil {
+		v := newPlanView(io.Out, o.json, o.view, "harden plan -diff")
+		if v.json {
+			_ = render.JSON(io.Out, p)
+		} else {
+			_ = v.text.Drift(io.Out, p)
+		}
 	}
 	switch {
 	case err != nil:
@@ -86,7 +95,7 @@ func logDrift(rec driftRecord) {
 		msg, prio = "harden: drift check failed: "+rec.Error, journal.PriErr
 		fields["HARDEN_ERROR"] = rec.Error
 	case rec.Drift:
-		msg, prio = "harden: drift: "+strings.Join(rec.Addresses, ", "), journal.PriWarning
+		msg, prio = "harden: drift: "+strings.Join(rec.Differences, "; "), journal.PriWarning
 		fields["HARDEN_DRIFT"] = "1"
 		fields["HARDEN_ADDRESSES"] = strings.Join(rec.Addresses, " ")
 	}
@@ -109,6 +118,8 @@ func describeDrift(rec *driftRecord) string {
 	switch {
 	case rec.Error != "":
 		return fmt.Sprintf("Last drift check %s: FAILED: %s", when, rec.Error)
+	case rec.Drift && len(rec.Differences) > 0:
+		return fmt.Sprintf("Last drift check %s: DRIFT:\n  %s", when, strings.Join(rec.Differences, "\n  "))
 	case rec.Drift:
 		return fmt.Sprintf("Last drift check %s: DRIFT at %s", when, strings.Join(rec.Addresses, ", "))
 	}

@@ -24,6 +24,7 @@ type options struct {
 	root     string
 	json     bool
 	logLevel string
+	view     viewFlags
 }
 
 func (o *options) register(fs *flag.FlagSet, machine bool) {
@@ -33,6 +34,7 @@ func (o *options) register(fs *flag.FlagSet, machine bool) {
 	fs.Var(&o.varFiles, "var-file", "read profile variables from an HCL `FILE` of NAME = VALUE lines (repeatable)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr: debug, info, warn, error")
 	fs.BoolVar(&o.json, "json", false, "print machine-readable JSON on stdout")
+	o.view.registerColor(fs)
 	if machine {
 		fs.Var(&o.targets, "target", "limit the run to a `MODULE` (sshd, firewall, user.iri, ...; repeatable)")
 		fs.StringVar(&o.root, "root", "/", "operate on an offline system under `DIR` (an image) instead of this machine")

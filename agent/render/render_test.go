@@ -3,6 +3,7 @@ package render_test
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 
 	"harden/agent/plan"
@@ -41,11 +42,25 @@ func samplePlan() *plan.Plan {
 }
 
 func TestTextGolden(t *testing.T) {
-	var buf bytes.Buffer
-	if err := render.Text(&buf, samplePlan()); err != nil {
-		t.Fatal(err)
+	for _, tt := range []struct {
+		golden string
+		opts   render.Options
+	}{
+		{"plan.txt", render.Options{DiffHint: "harden plan -diff"}},
+		{"plan-color.txt", render.Options{Color: true, Width: 80, DiffHint: "harden plan -diff"}},
+		{"plan-diff.txt", render.Options{Diff: true}},
+	} {
+		t.Run(tt.golden, func(t *testing.T) {
+			var buf bytes.Buffer
+			if err := tt.opts.Text(&buf, samplePlan()); err != nil {
+				t.Fatal(err)
+			}
+			moduletest.Golden(t, tt.golden, buf.Bytes())
+			if colored := strings.Contains(buf.String(), "\x1b["); colored != tt.opts.Color {
+				t.Errorf("escape sequences in the text: %v, want %v", colored, tt.opts.Color)
+			}
+		})
 	}
-	moduletest.Golden(t, "plan.txt", buf.Bytes())
 }
 
 func TestJSONGolden(t *testing.T) {
