@@ -75,7 +75,7 @@ func runDrift(io IO, args []string) int {
 	case err != nil:
 		return fail(io, err)
 	case rec.Drift:
-		fmt.Fprintf(io.Err, "harden: drift: %d changes needed: %s\n", len(rec.Addresses), strings.Join(rec.Addresses, ", "))
+		fmt.Fprintf(io.Err, "harden: drift: %d differences: %s\n", len(rec.Differences), strings.Join(rec.Differences, "; "))
 		return ExitChanges
 	}
 	fmt.Fprintln(io.Err, "harden: no drift: the machine matches the profile")
@@ -118,10 +118,12 @@ func describeDrift(rec *driftRecord) string {
 	switch {
 	case rec.Error != "":
 		return fmt.Sprintf("Last drift check %s: FAILED: %s", when, rec.Error)
-	case rec.Drift && len(rec.Differences) > 0:
-		return fmt.Sprintf("Last drift check %s: DRIFT:\n  %s", when, strings.Join(rec.Differences, "\n  "))
 	case rec.Drift:
-		return fmt.Sprintf("Last drift check %s: DRIFT at %s", when, strings.Join(rec.Addresses, ", "))
+		s := fmt.Sprintf("Last drift check %s: DRIFT at %s", when, strings.Join(rec.Addresses, ", "))
+		for _, d := range rec.Differences {
+			s += "\n  " + d
+		}
+		return s
 	}
 	return fmt.Sprintf("Last drift check %s: no drift", when)
 }

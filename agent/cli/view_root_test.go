@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -70,4 +71,43 @@ func planThrough(t *testing.T, out *os.File, read io.Reader, args []string) stri
 			t.Errorf("%v: exit %d\n%s", args, code, errw.String())
 		}
 	})
+}
+
+// harden drift shows what differs with its values: on stdout, in the
+// record `harden status` reads, and in the stderr line the timer logs.
+func TestDriftShowsValues(t *testing.T) {
+	root := stockRoot(t)
+	profile := filepath.Join(t.TempDir(), "p.hcl")
+	if err := os.WriteFile(profile, []byte("sshd {\n  port = 2200\n}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	common := []string{"-root", root, "-profile", profile, "-log-level", "warn"}
+	if code, out, errs := run(t, append([]string{"apply", "-auto-approve"}, common...)...); code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s\n%s", code, out, errs)
+	}
+	config := filepath.Join(root, "etc/ssh/sshd_config")
+	data, err := os.ReadFile(config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Someone puts root login back, above harden's block: sshd takes it.
+	if err := os.WriteFile(config, append([]byte("PermitRootLogin yes\n"), data...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, out, errs := run(t, append([]string{"drift"}, common...)...)
+	if code != ExitChanges {
+		t.Fatalf("drift: exit %d, want 2\n%s\n%s", code, out, errs)
+	}
+	if !strings.Contains(out, "Drift: the machine no longer matches") ||
+		!regexp.MustCompile(`~ sshd\.setting\[PermitRootLogin\] +"yes" -> "no"`).MatchString(out) {
+		t.Errorf("drift does not show the value that drifted:\n%s", out)
+	}
+	if !strings.Contains(errs, `sshd.setting[PermitRootLogin]: "yes" -> "no"`) {
+		t.Errorf("drift's log line lacks the values:\n%s", errs)
+	}
+	_, status, _ := run(t, "status", "-root", root)
+	if !strings.Contains(status, "DRIFT at sshd.setting[PermitRootLogin]") ||
+		!strings.Contains(status, `  ~ sshd.setting[PermitRootLogin]: "yes" -> "no"`) {
+		t.Errorf("status does not show the drift with its values:\n%s", status)
+	}
 }

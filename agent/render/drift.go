@@ -19,15 +19,16 @@ func (o Options) Drift(w io.Writer, p *plan.Plan) error {
 		return tw.err
 	}
 	tw.line("Drift: the machine no longer matches " + p.Profile + ".")
+	summarised := false
 	if !p.Empty() {
 		tw.line("")
 		tw.line(o.legend(p) + "  (values: the machine's -> the profile's)")
 		tw.line("")
 		tw.line(fmt.Sprintf("`harden apply` would make %d changes:", p.Summary.Total()))
-		o.changes(tw, p)
+		summarised = o.changes(tw, p)
 	}
 	o.afterword(tw, p)
-	if !p.Empty() && o.DiffHint != "" {
+	if summarised && o.DiffHint != "" {
 		tw.line("")
 		tw.line(fmt.Sprintf("`%s` shows the diffs of files and rulesets.", o.DiffHint))
 	}

@@ -86,3 +86,24 @@ func TestEmptyPlan(t *testing.T) {
 	}
 	moduletest.Golden(t, "empty.txt", buf.Bytes())
 }
+
+// Drift shows values: each difference on one line with the machine's value
+// and the profile's, a text change by its size, a risk by its message.
+func TestDriftLines(t *testing.T) {
+	p := samplePlan()
+	p.Modules[2].Risks = []module.Risk{{Address: "sshd.match[User bob]", Message: "turns password login back on"}}
+	got := strings.Join(render.DriftLines(p), "\n")
+	want := `+ user.iri.account[iri]: home = "/var/lib/iri", shell = "/usr/sbin/nologin"
+~ sshd.setting[PasswordAuthentication]: "yes" -> "no"
+- sshd.setting[Banner]: "/etc/issue.net" -> (unset)
+~ sshd.file[/etc/ssh/sshd_config]: (+1 -1 lines)
+sshd.match[User bob]: turns password login back on`
+	if got != want {
+		t.Errorf("drift lines:\n%s\nwant:\n%s", got, want)
+	}
+	var buf bytes.Buffer
+	if err := (render.Options{DiffHint: "harden plan -diff"}).Drift(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	moduletest.Golden(t, "drift.txt", buf.Bytes())
+}
