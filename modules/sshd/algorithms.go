@@ -42,7 +42,8 @@ func algoQuery(key string) (query, what string) {
 //     ssh-audit's Debian 13 guide, curve25519 stays behind the hybrids:
 //     clients without a post-quantum exchange (Windows 10's OpenSSH 8.1,
 //     PuTTY before 0.78, Paramiko) would otherwise be locked out.
-//   - ciphers: AEAD and CTR modes only, 256-bit keys first (ssh-audit).
+//   - ciphers: AEAD and CTR modes only, in dev-sec's order (sshd-01 wants
+//     this very list; ssh-audit's guides take the same set).
 //   - MACs: SHA-2 encrypt-then-MAC only. umac-128-etm, which ssh-audit's
 //     guides keep, is left out: CIS 5.1.15 lists it as weak.
 //   - host keys: Ed25519 and RSA with SHA-2, plain, certificates and FIDO
@@ -52,8 +53,8 @@ var preferred = map[string][]string{
 	kexKey: {"mlkem768x25519-sha256", "sntrup761x25519-sha512", "sntrup761x25519-sha512@openssh.com",
 		"curve25519-sha256", "curve25519-sha256@libssh.org",
 		"diffie-hellman-group16-sha512", "diffie-hellman-group18-sha512", "diffie-hellman-group-exchange-sha256"},
-	ciphersKey: {"chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes256-ctr", "aes192-ctr",
-		"aes128-gcm@openssh.com", "aes128-ctr"},
+	ciphersKey: {"chacha20-poly1305@openssh.com", "aes256-gcm@openssh.com", "aes128-gcm@openssh.com",
+		"aes256-ctr", "aes192-ctr", "aes128-ctr"},
 	macsKey: {"hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com"},
 	hostKeysKey: {"sk-ssh-ed25519-cert-v01@openssh.com", "ssh-ed25519-cert-v01@openssh.com",
 		"rsa-sha2-512-cert-v01@openssh.com", "rsa-sha2-256-cert-v01@openssh.com",

@@ -15,29 +15,27 @@ import (
 )
 
 // Apply makes the planned changes: every sshd config file in the plan is
-// checked with `sshd -t` as one candidate before the first is written (an
-// invalid config never reaches the live files), then the files are written
-// through the host's journal and the planned unit jobs run.
+// checked with `sshd -t` as one candidate before anything is written (an
+// invalid config never reaches the live files), then each change does its
+// step through the host's journal, in plan order, and the planned unit jobs
+// run.
 func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) error {
-	var edits []*fileEdit
+	var steps []step
 	var jobs unitJobs
 	var check validation
-	for _, ch := range plan.Changes {
-		switch d := ch.Data.(type) {
-		case *fileEdit:
-			edits = append(edits, d)
-			jobs.add(d.Jobs)
-			if d.Validation.Known != nil {
-				check = d.Validation
-			}
-		case unitJobs:
-			jobs.add(d)
-		}
-	}
 	candidate := map[string]string{}
-	for _, e := range edits {
-		if e.SSHDConfig {
+	for _, ch := range plan.Changes {
+		s, ok := ch.Data.(step)
+		if !ok {
+			continue
+		}
+		steps = append(steps, s)
+		jobs.add(s.jobs())
+		if e, ok := s.(*fileEdit); ok && e.SSHDConfig {
 			candidate[e.Path] = e.Content
+			if e.Validation.Known != nil {
+				check = e.Validation
+			}
 		}
 	}
 	if len(candidate) > 0 {
@@ -45,8 +43,8 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 			return err
 		}
 	}
-	for _, e := range edits {
-		if err := writeEdit(h, e); err != nil {
+	for _, s := range steps {
+		if err := s.run(ctx, h); err != nil {
 			return fmt.Errorf("sshd: %w", err)
 		}
 	}
@@ -59,14 +57,31 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 	return nil
 }
 
-func writeEdit(h *host.Host, e *fileEdit) error {
+// step is what one planned change does in Apply (its Data), and the unit
+// jobs it needs afterwards.
+type step interface {
+	run(ctx context.Context, h *host.Host) error
+	jobs() unitJobs
+}
+
+// withJobs gives a step its unit jobs.
+type withJobs struct{ Jobs unitJobs }
+
+func (w *withJobs) jobs() unitJobs     { return w.Jobs }
+func (w *withJobs) addJobs(j unitJobs) { w.Jobs.add(j) }
+
+// A change that only needs unit jobs (a socket whose ports move).
+func (j unitJobs) run(context.Context, *host.Host) error { return nil }
+func (j unitJobs) jobs() unitJobs                        { return j }
+
+func (e *fileEdit) run(_ context.Context, h *host.Host) error {
 	if e.Delete {
 		return h.RemoveFile(e.Path)
 	}
 	if err := h.MkdirAll(filepath.Dir(e.Path), host.FileMeta{Mode: 0o755}); err != nil {
 		return err
 	}
-	return h.WriteFile(e.Path, []byte(e.Content), nil)
+	return h.WriteFile(e.Path, []byte(e.Content), e.Meta)
 }
 
 // runJobs runs the unit jobs once the files are in place. Moving the socket

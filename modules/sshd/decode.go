@@ -24,12 +24,12 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 	for _, s := range settings {
 		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: s.attr})
 	}
-	schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: "allow_lockout"})
+	for _, name := range moduleAttrs {
+		schema.Attributes = append(schema.Attributes, hcl.AttributeSchema{Name: name})
+	}
 	content, diags := block.Body.Content(schema)
 	m.want, m.ranges = defaults(), map[string]map[string]hcl.Range{}
-	if attr, ok := content.Attributes["allow_lockout"]; ok {
-		diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, &m.allowLockout)...)
-	}
+	diags = append(diags, m.decodeModuleAttrs(content, ctx)...)
 	for i := range settings {
 		s := &settings[i]
 		attr, ok := content.Attributes[s.attr]
@@ -138,7 +138,7 @@ func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.
 			return nil, hcl.Diagnostics{d}
 		}
 		return []string{val.AsString()}, nil
-	case kindNames, kindAlgos:
+	case kindNames, kindAlgos, kindFiles:
 		var out []string
 		var diags hcl.Diagnostics
 		err := eachElement(s, expr, val, func(r hcl.Range, v cty.Value) {
@@ -156,10 +156,10 @@ func decodeValue(s *setting, expr hcl.Expression, val cty.Value) ([]string, hcl.
 		if err != nil {
 			return nil, typeError(s, rng, "a list of strings", val)
 		}
+		if s.kind != kindNames && len(out) == 0 && !diags.HasErrors() {
+			diags = append(diags, emptyList(s, rng))
+		}
 		if s.kind == kindAlgos {
-			if len(out) == 0 && !diags.HasErrors() {
-				diags = append(diags, emptyList(s, rng))
-			}
 			return []string{strings.Join(out, ",")}, diags
 		}
 		if out == nil {
@@ -178,6 +178,9 @@ func checkListName(s *setting, r hcl.Range, name string, out []string) *hcl.Diag
 			Detail: detail, Subject: r.Ptr()}
 	}
 	switch {
+	case s.kind == kindFiles && !absolutePath.MatchString(name):
+		return bad(fmt.Sprintf("%s: %q is not an absolute path such as %q (letters, digits, '.', '_', '-', '/').",
+			s.attr, name, ed25519HostKey))
 	case s.kind == kindNames && oneline.Check(name) != nil:
 		return bad(fmt.Sprintf("%s: %q %v; each name must stay on its own config line. Expected %s.",
 			s.attr, name, oneline.Check(name), namePatternExample(s.attr)))
@@ -235,7 +238,9 @@ func wholeNumber(s *setting, rng hcl.Range, val cty.Value) (int64, *hcl.Diagnost
 
 var (
 	maxStartupsRE = regexp.MustCompile(`^[0-9]+(:[0-9]+:[0-9]+)?$`)
-	authMethods   = []string{"any", "publickey", "password", "keyboard-interactive", "hostbased", "gssapi-with-mic"}
+	// absolutePath is a file sshd_config may name without quoting.
+	absolutePath = regexp.MustCompile(`^/[A-Za-z0-9._/-]*[A-Za-z0-9._-]$`)
+	authMethods  = []string{"any", "publickey", "password", "keyboard-interactive", "hostbased", "gssapi-with-mic"}
 )
 
 // Names in AllowUsers and AllowGroups: what an account or group name can
@@ -301,6 +306,12 @@ func checkText(s *setting, rng hcl.Range, v string) *hcl.Diagnostic {
 				Detail:  fmt.Sprintf("max_startups: %q is not valid; expected start:rate:full such as \"10:30:60\", or a number.", v),
 				Subject: rng.Ptr()}
 		}
+	case "banner":
+		if v != "none" && !absolutePath.MatchString(v) {
+			return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for banner",
+				Detail: fmt.Sprintf("banner: %q is not valid; expected \"none\" or an absolute path such as %q.",
+					v, defaultBanner), Subject: rng.Ptr()}
+		}
 	case "authentication_methods":
 		for _, list := range strings.Fields(v) {
 			for _, method := range strings.Split(list, ",") {
@@ -329,6 +340,72 @@ func emptyList(s *setting, rng hcl.Range) *hcl.Diagnostic {
 	return &hcl.Diagnostic{Severity: hcl.DiagError, Summary: "Invalid value for " + s.attr,
 		Detail:  fmt.Sprintf("%s: the list is empty; set it to null to leave %s unmanaged.", s.attr, s.keyword),
 		Subject: rng.Ptr()}
+}
+
+// moduleAttrs are the attributes that are no sshd keyword: how harden
+// treats the files beside sshd_config, and the lockout guard's override.
+var moduleAttrs = []string{"allow_lockout", "keep_rsa_host_key", "banner_text", "file_modes", "moduli_min_bits"}
+
+// decodeModuleAttrs reads moduleAttrs; null is the same as leaving one out,
+// except for file_modes and moduli_min_bits, which null turns off.
+func (m *Module) decodeModuleAttrs(content *hcl.BodyContent, ctx *hcl.EvalContext) hcl.Diagnostics {
+	m.allowLockout, m.keepRSAHostKey, m.bannerText = false, false, defaultBannerText
+	m.fileModes, m.moduliMinBits = true, defaultModuliMinBits
+	var diags hcl.Diagnostics
+	for _, name := range moduleAttrs {
+		attr, ok := content.Attributes[name]
+		if !ok {
+			continue
+		}
+		val, d := attr.Expr.Value(ctx)
+		if diags = append(diags, d...); d.HasErrors() || !val.IsWhollyKnown() {
+			continue
+		}
+		switch {
+		case val.IsNull() && name == "file_modes":
+			m.fileModes = false
+		case val.IsNull() && name == "moduli_min_bits":
+			m.moduliMinBits = 0
+		case val.IsNull():
+		case name == "allow_lockout":
+			diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, &m.allowLockout)...)
+		case name == "keep_rsa_host_key":
+			diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, &m.keepRSAHostKey)...)
+		case name == "file_modes":
+			diags = append(diags, gohcl.DecodeExpression(attr.Expr, ctx, &m.fileModes)...)
+		case name == "banner_text":
+			diags = append(diags, decodeBannerText(attr.Expr, ctx, &m.bannerText)...)
+		case name == "moduli_min_bits":
+			s := &setting{attr: name, min: 2048, max: 8192}
+			n, d := wholeNumber(s, attr.Expr.Range(), val)
+			if d != nil {
+				diags = append(diags, d)
+				continue
+			}
+			m.moduliMinBits = int(n)
+		}
+	}
+	return diags
+}
+
+// decodeBannerText reads the text sshd shows before login. It may span
+// lines; it gains a final newline, and must not be empty (banner = "none"
+// turns the banner off).
+func decodeBannerText(expr hcl.Expression, ctx *hcl.EvalContext, out *string) hcl.Diagnostics {
+	var text string
+	if diags := gohcl.DecodeExpression(expr, ctx, &text); diags.HasErrors() {
+		return diags
+	}
+	if strings.TrimSpace(text) == "" {
+		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Invalid value for banner_text",
+			Detail:  `banner_text: the text is empty; set banner = "none" to show no banner.`,
+			Subject: expr.Range().Ptr()}}
+	}
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	*out = text
+	return nil
 }
 
 func yesNo(b bool) string {

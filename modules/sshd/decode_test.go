@@ -15,8 +15,8 @@ func TestDecodeDefaults(t *testing.T) {
 	if got := m.want["passwordauthentication"]; !reflect.DeepEqual(got, []string{"no"}) {
 		t.Errorf("PasswordAuthentication = %v, want [no]", got)
 	}
-	if _, ok := m.want["allowusers"]; ok {
-		t.Error("AllowUsers is managed by default; it should be left alone unless the profile sets it")
+	if v, ok := m.want["allowusers"]; !ok || v != nil {
+		t.Errorf("AllowUsers = %q, want managed with the administrators the plan finds (nil)", v)
 	}
 	if got := m.Ports(); !reflect.DeepEqual(got, []int{22}) {
 		t.Errorf("Ports() = %v, want [22]", got)

@@ -49,11 +49,11 @@ func readGuard(h *host.Host, dump map[string][]string) guardFacts {
 	return g
 }
 
-// policy is the sshd configuration in effect after the plan: the profile's
-// values where it manages a keyword, what sshd uses now elsewhere.
-func (m *Module) policy(g guardFacts) lockout.Policy {
+// policy is the sshd configuration in effect after the plan: the desired
+// values where the profile manages a keyword, what sshd uses now elsewhere.
+func (m *Module) policy(g guardFacts, want map[string][]string) lockout.Policy {
 	final := func(key string) []string {
-		if v, ok := m.want[key]; ok {
+		if v, ok := want[key]; ok {
 			return v
 		}
 		return g.Unmanaged[key]
@@ -91,11 +91,11 @@ const lockoutFix = "put your public key in ~USER/.ssh/authorized_keys (mode 600,
 // checkLockout refuses a plan after which nobody can log in with a key and
 // become root, unless the profile explicitly accepts the risk. The reasons
 // come one line per user, every reason of that user on its line.
-func (m *Module) checkLockout(g guardFacts) (warning string, err error) {
+func (m *Module) checkLockout(g guardFacts, want map[string][]string) (warning string, err error) {
 	if g.Err != "" {
 		return m.lockoutVerdict("cannot read the accounts to check that someone can still log in: "+g.Err, "")
 	}
-	v := lockout.Check(g.Facts, m.policy(g))
+	v := lockout.Check(g.Facts, m.policy(g, want))
 	if v.OK {
 		return "", nil
 	}

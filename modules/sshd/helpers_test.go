@@ -153,6 +153,21 @@ func decodeSrc(t *testing.T, m *Module, src string) string {
 	return ""
 }
 
+// Unprivileged tests cannot give files to root: their own uid and gid
+// stand in for root's as the owners of sshd's files.
+func init() {
+	if os.Geteuid() != 0 {
+		rootUID, rootGID = os.Getuid(), os.Getgid()
+	}
+}
+
 // debian12Status is a Debian 12 package database: the machine harden runs
 // on, in tests that need its OpenSSH fixed.
 const debian12Status = "testdata/dpkg/debian12.status"
+
+// desiredFor is what m wants on a machine with the release, where no
+// administrator was read (AllowUsers stays unmanaged).
+func desiredFor(m *Module, rel *release) map[string][]string {
+	want, _ := m.desired(&State{OpenSSH: installed{rel: rel}})
+	return want
+}

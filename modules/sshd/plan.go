@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"harden/modules/host"
 	"harden/modules/module"
 )
 
@@ -62,7 +63,9 @@ type fileEdit struct {
 	// Delete removes the file instead (harden's own socket drop-in where
 	// Ubuntu's generator now owns ssh.socket's ports).
 	Delete bool
-	Jobs   unitJobs
+	// Meta is the new file's mode and owner; nil keeps the current ones.
+	Meta *host.FileMeta
+	withJobs
 	// Validation is how apply checks the candidate (sshd config files).
 	Validation validation
 }
@@ -76,7 +79,7 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 	if err := m.checkInstalled(st.OpenSSH); err != nil {
 		return module.Plan{}, err
 	}
-	desired := m.desired(st.OpenSSH.rel)
+	desired, admittedNote := m.desired(st)
 	p := module.Plan{Notes: append(m.holdNote(), st.Notes...), Warnings: append([]string(nil), st.Warnings...),
 		Risks: slices.Clone(st.Risks)}
 	if st.Socket.Activated && st.Socket.Generator {
@@ -84,6 +87,9 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 			"(sshd-socket-generator, on every daemon-reload)")
 	}
 	m.explainOpenSSH(&p, st.OpenSSH, desired)
+	if admittedNote != "" {
+		p.Notes = append(p.Notes, admittedNote)
+	}
 	check, checkNote := validationFor(st)
 	mainBefore := st.Files[configPath]
 	mainAfter := rewriteMain(mainBefore, desired)
@@ -107,7 +113,34 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 		p.Changes = append(p.Changes, settingChange(s, cur, want, blockLines[key], warnings))
 	}
 
+	files := m.fileChanges(st, desired, mainBefore, mainAfter, check)
+	if checkNote != "" && slices.ContainsFunc(files, isSSHDConfig) {
+		p.Notes = append(p.Notes, checkNote)
+	}
+	p.Changes = append(p.Changes, files...)
+	if len(p.Changes) > 0 && st.Guard != nil {
+		warning, err := m.checkLockout(*st.Guard, desired)
+		if err != nil {
+			return module.Plan{}, err
+		}
+		if warning != "" {
+			p.Warnings = append(p.Warnings, warning)
+		}
+	}
+	return p, nil
+}
+
+// fileChanges are the changes to files and units: the banner, sshd_config
+// and its drop-ins (checked together with check), the RSA host key, then
+// ssh.socket, the files' modes and moduli. The first change that sshd must
+// re-read gets its reload (a restart when ssh.socket hands sshd its
+// sockets: on SIGHUP it would re-execute without them).
+func (m *Module) fileChanges(st *State, desired map[string][]string, mainBefore, mainAfter string,
+	check validation) []module.Change {
 	var files []module.Change
+	if banner := m.bannerChange(st.Beside, desired); banner != nil {
+		files = append(files, *banner)
+	}
 	if mainAfter != mainBefore {
 		files = append(files, fileChange(configPath, mainBefore, mainAfter, true))
 	}
@@ -120,27 +153,32 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 			files = append(files, fileChange(path, before, after, true))
 		}
 	}
-	if len(files) > 0 && st.ServiceActive {
-		setJobs(&files[0], unitJobs{Reload: !st.Socket.Activated, Restart: st.Socket.Activated})
-	}
 	for _, f := range files {
-		f.Data.(*fileEdit).Validation = check
+		if e := f.Data.(*fileEdit); e.SSHDConfig {
+			e.Validation = check
+		}
 	}
-	if len(files) > 0 && checkNote != "" {
-		p.Notes = append(p.Notes, checkNote)
+	if key := m.rsaHostKeyChange(st, desired); key != nil {
+		files = append(files, *key)
+	}
+	for i := range files {
+		_, isKey := files[i].Data.(*hostKeyChange)
+		if st.ServiceActive && (isSSHDConfig(files[i]) || isKey) {
+			setJobs(&files[i], unitJobs{Reload: !st.Socket.Activated, Restart: st.Socket.Activated})
+			break
+		}
 	}
 	files = append(files, m.socketChanges(st)...)
-	p.Changes = append(p.Changes, files...)
-	if len(p.Changes) > 0 && st.Guard != nil {
-		warning, err := m.checkLockout(*st.Guard)
-		if err != nil {
-			return module.Plan{}, err
-		}
-		if warning != "" {
-			p.Warnings = append(p.Warnings, warning)
-		}
+	files = append(files, m.modeChanges(st.Beside)...)
+	if mod := m.moduliChange(st.Beside); mod != nil {
+		files = append(files, *mod)
 	}
-	return p, nil
+	return files
+}
+
+func isSSHDConfig(ch module.Change) bool {
+	e, ok := ch.Data.(*fileEdit)
+	return ok && e.SSHDConfig
 }
 
 func settingChange(s setting, cur effective, want []string, line int, warnings []string) module.Change {
@@ -172,11 +210,14 @@ func fileChange(path, before, after string, sshdConfig bool) module.Change {
 		Before: before, After: after, Data: &fileEdit{Path: path, Content: after, SSHDConfig: sshdConfig}}
 }
 
-// setJobs adds unit jobs to a file change, in its data and its effects.
+// setJobs adds unit jobs to a change, in its data and its effects.
 func setJobs(ch *module.Change, j unitJobs) {
-	e := ch.Data.(*fileEdit)
-	e.Jobs.add(j)
-	ch.Effects = e.Jobs.effects()
+	s := ch.Data.(interface {
+		step
+		addJobs(unitJobs)
+	})
+	s.addJobs(j)
+	ch.Effects = s.jobs().effects()
 }
 
 // conflicts explains the lines elsewhere that disagree with a desired

@@ -41,6 +41,14 @@ type State struct {
 	// Guard holds the lockout guard's facts (read only when the profile
 	// turns password or root login off).
 	Guard *guardFacts `json:"guard,omitempty"`
+	// Beside are the files sshd reads beside its config: host keys, the
+	// banner, moduli, and the config files' modes.
+	Beside sshFiles `json:"beside"`
+	// Dump is all of `sshd -T` (nil when it did not run): the audit judges
+	// keywords harden does not manage from it.
+	Dump map[string][]string `json:"-"`
+	// Hostname names the machine in a new host key's comment.
+	Hostname string `json:"hostname,omitempty"`
 
 	occ []occurrence
 }
@@ -66,10 +74,26 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	if st.Socket, err = readSocket(ctx, h); err != nil {
 		return nil, fmt.Errorf("sshd: read ssh.socket: %w", err)
 	}
+	if err := m.readEffective(ctx, h, st); err != nil {
+		return nil, err
+	}
+	hostKeys := hostKeyPaths(st.Effective["hostkey"].Values, m.want["hostkey"])
+	if st.Beside, err = readFiles(h, st.Order, hostKeys, first(m.want["banner"]), m.moduliMinBits); err != nil {
+		return nil, fmt.Errorf("sshd: %w", err)
+	}
+	if data, err := h.ReadFile("/etc/hostname"); err == nil {
+		st.Hostname = strings.TrimSpace(string(data))
+	}
+	return st, nil
+}
+
+// readEffective finds what sshd uses: `sshd -T` on the live machine, the
+// files alone under -root (or when sshd -T fails).
+func (m *Module) readEffective(ctx context.Context, h *host.Host, st *State) error {
 	if h.Offline() {
 		if m.validator == nil {
 			if err := m.checkValidators(); err != nil {
-				return nil, err
+				return err
 			}
 		}
 		st.Offline = true
@@ -77,7 +101,7 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		st.Notes = append(st.Notes, fmt.Sprintf("offline root %s: effective sshd settings computed from the files "+
 			"(sshd -T not run); nothing will be reloaded", h.Root()))
 		st.readGuard(m, h, nil)
-		return st, nil
+		return nil
 	}
 	st.ServiceActive = true
 	if v, err := h.Systemd().Property(ctx, serviceUnit, "ActiveState"); err == nil {
@@ -87,14 +111,21 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	if err != nil {
 		st.Warnings = append(st.Warnings, fmt.Sprintf("sshd -T failed, planning from the files alone: %v", err))
 		st.readGuard(m, h, nil)
-		return st, nil
+		return nil
 	}
 	st.Live = true
-	dump := parseDump(string(out))
-	st.mergeDump(dump)
-	st.readGuard(m, h, dump)
+	st.Dump = parseDump(string(out))
+	st.mergeDump(st.Dump)
+	st.readGuard(m, h, st.Dump)
 	m.readMatchRisks(ctx, h, st)
-	return st, nil
+	return nil
+}
+
+func first(v []string) string {
+	if len(v) == 0 {
+		return ""
+	}
+	return v[0]
 }
 
 func (st *State) readGuard(m *Module, h *host.Host, dump map[string][]string) {

@@ -27,7 +27,7 @@ func renderBlock(want map[string][]string) []string {
 			continue
 		}
 		switch s.kind {
-		case kindPorts:
+		case kindPorts, kindFiles:
 			for _, v := range vals {
 				out = append(out, s.keyword+" "+v)
 			}

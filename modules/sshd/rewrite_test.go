@@ -8,7 +8,8 @@ import (
 
 func TestRewriteStockDebianGolden(t *testing.T) {
 	stock := readTestdata(t, "debian12_sshd_config")
-	want := New().desired(debian12(t))
+	want := desiredFor(New(), debian12(t))
+	want["allowusers"] = []string{"deploy"} // the image's administrator, as the plan finds it
 	got := rewriteMain(stock, want)
 	moduletest.Golden(t, "debian12_sshd_config.hardened", []byte(got))
 	if again := rewriteMain(got, want); again != got {
@@ -36,8 +37,8 @@ func TestRewriteStockDebianGolden(t *testing.T) {
 
 func TestRewriteRestoresLinesWhenUnmanaged(t *testing.T) {
 	stock := readTestdata(t, "debian12_sshd_config")
-	hardened := rewriteMain(stock, New().desired(debian12(t)))
-	want := New().desired(debian12(t))
+	hardened := rewriteMain(stock, desiredFor(New(), debian12(t)))
+	want := desiredFor(New(), debian12(t))
 	delete(want, "x11forwarding")
 	got := rewriteMain(hardened, want)
 	if strings.Contains(got, disabledMark+"X11Forwarding") || !strings.Contains(got, "\nX11Forwarding yes\n") {
@@ -56,7 +57,7 @@ func TestRewriteRestoresLinesWhenUnmanaged(t *testing.T) {
 
 func TestRewriteLeavesMatchBlocks(t *testing.T) {
 	text := "PasswordAuthentication yes\nPort 2222\nMatch User backup\n  PasswordAuthentication yes\n  X11Forwarding yes\n"
-	got := rewriteMain(text, New().desired(debian12(t)))
+	got := rewriteMain(text, desiredFor(New(), debian12(t)))
 	want := blockBegin
 	if !strings.HasPrefix(got, want) {
 		t.Fatalf("no block on top:\n%s", got)
@@ -71,7 +72,7 @@ func TestRewriteLeavesMatchBlocks(t *testing.T) {
 
 func TestRewriteDropInAccumulating(t *testing.T) {
 	text := "Port 2222\nPasswordAuthentication yes\nAllowUsers bob\n"
-	want := New().desired(debian12(t))
+	want := desiredFor(New(), debian12(t))
 	got := rewriteDropIn(text, want)
 	if got != disabledMark+"Port 2222\nPasswordAuthentication yes\nAllowUsers bob\n" {
 		t.Errorf("AllowUsers is unmanaged and first-wins lines lose anyway; only Port goes. Got:\n%s", got)

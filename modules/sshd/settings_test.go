@@ -22,7 +22,7 @@ func TestNormalize(t *testing.T) {
 		{"port", "022", "22"},
 		{"kexalgorithms", "curve25519-sha256", "curve25519-sha256"},
 		{"macs", "+hmac-md5", "+hmac-md5"}, // operators need the release: effectiveValues resolves them
-		{"usepam", "Yes", "Yes"},           // not managed: left as written
+		{"usedns", "Yes", "Yes"},           // not managed: left as written
 	}
 	for _, tt := range tests {
 		if got := normalize(tt.key, tt.in); got != tt.want {

@@ -91,6 +91,16 @@ type Module struct {
 	validatorStatus string
 	// allowLockout turns the lockout guard's refusal into a warning.
 	allowLockout bool
+	// bannerText is what the Banner file says.
+	bannerText string
+	// keepRSAHostKey keeps an RSA host key under 4096 bits.
+	keepRSAHostKey bool
+	// fileModes: the config files and host keys get root:root and no
+	// more than 0600 (keys' public halves 0644).
+	fileModes bool
+	// moduliMinBits is the smallest group-exchange modulus kept in
+	// /etc/ssh/moduli; 0 leaves the file alone.
+	moduliMinBits int
 	// held are old ports kept during a two-phase port move (HoldSSHPorts).
 	held []int
 	// readAhead is a state LivePorts read, used once by the next Read.
@@ -100,7 +110,8 @@ type Module struct {
 // New returns a module with every hardened default (as if its block were
 // empty).
 func New() *Module {
-	m := &Module{sshdBinary: "sshd", sshBinary: "ssh", validatorStatus: dpkg.StatusPath}
+	m := &Module{sshdBinary: "sshd", sshBinary: "ssh", validatorStatus: dpkg.StatusPath,
+		bannerText: defaultBannerText, fileModes: true, moduliMinBits: defaultModuliMinBits}
 	m.want = defaults()
 	return m
 }
@@ -108,21 +119,23 @@ func New() *Module {
 func defaults() map[string][]string {
 	want := map[string][]string{}
 	for _, s := range settings {
-		if s.def != nil || s.kind == kindAlgos {
+		if s.def != nil || s.kind == kindAlgos || s.auto {
 			want[strings.ToLower(s.keyword)] = s.def
 		}
 	}
 	return want
 }
 
-// desired is what the profile wants with the algorithm lists it leaves to
-// harden filled in for the installed release. A list the release has no
-// hardened choice for stays unmanaged (the plan warns).
-func (m *Module) desired(rel *release) map[string][]string {
-	want := make(map[string][]string, len(m.want))
+// desired is what the profile wants with what it leaves to harden filled
+// in: the algorithm lists for the installed release (a list the release
+// has no hardened choice for stays unmanaged; the plan warns), and
+// AllowUsers for the administrators found (admitted.go). The note says
+// who AllowUsers admits.
+func (m *Module) desired(st *State) (want map[string][]string, note string) {
+	want = make(map[string][]string, len(m.want))
 	for key, v := range m.want {
 		if v == nil && settingByKey[key].kind == kindAlgos {
-			set := rel.hardened(key)
+			set := st.OpenSSH.rel.hardened(key)
 			if len(set) == 0 {
 				continue
 			}
@@ -130,7 +143,14 @@ func (m *Module) desired(rel *release) map[string][]string {
 		}
 		want[key] = v
 	}
-	return want
+	if v, ok := want["allowusers"]; ok && v == nil {
+		delete(want, "allowusers")
+		var users []string
+		if users, note = m.admittedUsers(st, want); users != nil {
+			want["allowusers"] = users
+		}
+	}
+	return want, note
 }
 
 // Name is the address prefix of this module's changes.
