@@ -59,7 +59,13 @@ type Harness struct {
 	slots     chan struct{}
 
 	imagesMu sync.Mutex
-	images   map[string]*imageBuild // by suite
+	images   map[imageKey]*imageBuild
+}
+
+// imageKey names one image of the run: a suite's, or its Docker variant.
+type imageKey struct {
+	suite  string
+	docker bool
 }
 
 // imageBuild is one suite's image, taken from the cache or being built.
@@ -101,9 +107,9 @@ func newHarness(ctx context.Context) (*Harness, error) {
 	if err != nil {
 		return nil, err
 	}
-	h := &Harness{Key: key, tmp: tmp, slots: make(chan struct{}, Parallel()), images: map[string]*imageBuild{}}
+	h := &Harness{Key: key, tmp: tmp, slots: make(chan struct{}, Parallel()), images: map[imageKey]*imageBuild{}}
 	for _, rel := range Releases() {
-		h.startImage(rel.Suite)
+		h.startImage(imageKey{suite: rel.Suite})
 	}
 	return h, nil
 }
@@ -117,31 +123,44 @@ func Parallel() int {
 	return 2
 }
 
-// startImage starts taking suite's image from the cache or building it,
-// once per suite.
-func (h *Harness) startImage(suite string) *imageBuild {
+// startImage starts taking an image from the cache or building it, once
+// per key. A Docker variant waits for its suite's image and is built from
+// it.
+func (h *Harness) startImage(key imageKey) *imageBuild {
 	h.imagesMu.Lock()
 	defer h.imagesMu.Unlock()
-	if b, ok := h.images[suite]; ok {
+	if b, ok := h.images[key]; ok {
 		return b
 	}
 	b := &imageBuild{done: make(chan struct{})}
-	h.images[suite] = b
+	h.images[key] = b
 	go func() {
 		defer close(b.done)
-		spec, err := SpecFor(suite)
-		if err != nil {
-			b.err = err
-			return
-		}
-		b.path, b.err = EnsureImage(context.Background(), spec, log.Printf)
+		b.path, b.err = h.buildImage(key)
 	}()
 	return b
 }
 
-// Image returns the rootfs tarball of rel, waiting for its build.
-func (h *Harness) Image(rel Release) (string, error) {
-	b := h.startImage(rel.Suite)
+func (h *Harness) buildImage(key imageKey) (string, error) {
+	if key.docker {
+		base := h.startImage(imageKey{suite: key.suite})
+		<-base.done
+		if base.err != nil {
+			return "", base.err
+		}
+		return EnsureDockerImage(context.Background(), base.path, log.Printf)
+	}
+	spec, err := SpecFor(key.suite)
+	if err != nil {
+		return "", err
+	}
+	return EnsureImage(context.Background(), spec, log.Printf)
+}
+
+// Image returns the rootfs tarball of rel (its Docker variant if docker),
+// waiting for its build.
+func (h *Harness) Image(rel Release, docker bool) (string, error) {
+	b := h.startImage(imageKey{suite: rel.Suite, docker: docker})
 	<-b.done
 	return b.path, b.err
 }

@@ -165,6 +165,12 @@ func buildImage(ctx context.Context, spec ImageSpec, cacheDir, tarball string, l
 		return err
 	}
 	logf("compressing")
+	return pack(ctx, root, tarball)
+}
+
+// pack archives the tree at root as the image tarball; the tarball
+// appears whole or not at all.
+func pack(ctx context.Context, root, tarball string) error {
 	tmp := tarball + ".tmp"
 	defer os.Remove(tmp)
 	if _, err := run(ctx, nil, "tar", "--numeric-owner", "--xattrs", "--xattrs-include=*",

@@ -39,6 +39,7 @@ type Machine struct {
 	cgroupErr error // removing the cgroup once systemd-nspawn exited
 	pid1      int
 	console   string
+	docker    bool // booted with what dockerd needs (Options.Docker)
 }
 
 // Options change how a machine is prepared.
@@ -59,6 +60,11 @@ type Options struct {
 	// for it there and sets m.Port to it. Default 22; a first boot that
 	// applies a profile (cloud-init) may end with sshd elsewhere.
 	SSHPort int
+	// Docker boots the release's Docker variant: Debian's docker.io (with
+	// busybox-static and iptables) installed and dockerd enabled, and
+	// systemd-nspawn started with what dockerd needs inside (docker.go).
+	// Boot returns once dockerd answers. Other machines stay as they are.
+	Docker bool
 }
 
 // BootLimit bounds the wait for systemd to report the boot finished. The
@@ -82,7 +88,7 @@ func Boot(t testing.TB, opts Options) *Machine {
 	if !opts.NoHarden {
 		harden = h.Harden(t)
 	}
-	image, err := h.Image(rel)
+	image, err := h.Image(rel, opts.Docker)
 	if err != nil {
 		t.Fatalf("system tier setup: %v", err)
 	}
@@ -94,7 +100,7 @@ func Boot(t testing.TB, opts Options) *Machine {
 	}
 	t.Cleanup(sl.unlock)
 
-	m := &Machine{t: t, h: h, Name: machineName(sl.n), Release: rel, Port: 22,
+	m := &Machine{t: t, h: h, Name: machineName(sl.n), Release: rel, Port: 22, docker: opts.Docker,
 		Addr: fmt.Sprintf("10.231.%d.2", sl.n), HostAddr: fmt.Sprintf("10.231.%d.1", sl.n),
 		console: filepath.Join(t.TempDir(), "console.log")}
 	if err := os.MkdirAll(machinesDir(), 0o755); err != nil {

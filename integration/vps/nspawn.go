@@ -61,7 +61,13 @@ func (m *Machine) startNspawn(console *os.File) error {
 	args := []string{"-c", `read -r _ && exec "$@" </dev/null`, "sh",
 		"systemd-nspawn", "-b", "-D", m.Dir, "-M", m.Name,
 		"--register=no", "--keep-unit", "--console=read-only", "--network-veth"}
+	if m.docker {
+		args = append(args, dockerNspawnArgs...)
+	}
 	cmd := exec.Command("/bin/sh", args...)
+	if m.docker {
+		cmd.Env = append(os.Environ(), dockerNspawnEnv...)
+	}
 	cmd.Stdout, cmd.Stderr = console, console
 	// Its own session keeps terminal signals away from it; the death signal
 	// (kept across exec) shuts the machine down if the test binary dies
@@ -212,7 +218,19 @@ func (m *Machine) waitBooted(limit time.Duration) error {
 		jobs := m.Exec("systemctl", "list-jobs", "--no-pager")
 		err = fmt.Errorf("%w\nqueued jobs:\n%s", err, strings.TrimSpace(jobs.Stdout+jobs.Stderr))
 	}
+	if err == nil && m.docker {
+		err = m.dockerReady()
+	}
 	return err
+}
+
+// dockerReady checks that dockerd came up with the boot and answers its
+// client; if not, its journal says why.
+func (m *Machine) dockerReady() error {
+	if r := m.Exec("docker", "version", "--format", "{{.Server.Version}}"); !r.OK() {
+		return fmt.Errorf("dockerd does not answer:\n%s\n%s", r, m.Journal("docker.service", 30))
+	}
+	return nil
 }
 
 // stop shuts the machine down (SIGTERM to systemd-nspawn makes the init

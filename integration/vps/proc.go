@@ -9,8 +9,11 @@ import (
 )
 
 // containerInit finds the machine's PID 1 on the host: a descendant of
-// systemd-nspawn whose pid inside its namespace is 1.
+// systemd-nspawn whose pid inside its namespace is 1, one pid namespace
+// below this process's (a container Docker runs inside the machine is one
+// more level down, and also below systemd-nspawn).
 func containerInit(nspawnPid int) int {
+	levels := len(nsPids("self"))
 	entries, _ := os.ReadDir("/proc")
 	for _, e := range entries {
 		pid, err := strconv.Atoi(e.Name())
@@ -31,7 +34,7 @@ func containerInit(nspawnPid int) int {
 				nspid = strings.Fields(v)
 			}
 		}
-		if len(nspid) < 2 || nspid[len(nspid)-1] != "1" {
+		if len(nspid) != levels+1 || nspid[len(nspid)-1] != "1" {
 			continue
 		}
 		for p, depth := ppid, 0; p > 1 && depth < 4; depth++ {
@@ -71,4 +74,16 @@ func inUse(n int) bool {
 		}
 	}
 	return false
+}
+
+// nsPids are the pids of process pid ("self" for this one) in each pid
+// namespace it belongs to, outermost first.
+func nsPids(pid string) []string {
+	status, _ := os.ReadFile("/proc/" + pid + "/status")
+	for _, line := range strings.Split(string(status), "\n") {
+		if v, ok := strings.CutPrefix(line, "NSpid:"); ok {
+			return strings.Fields(v)
+		}
+	}
+	return nil
 }
