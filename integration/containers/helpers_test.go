@@ -34,6 +34,7 @@ type dockerVPS struct {
 func bootDocker(t *testing.T, rel vps.Release) *dockerVPS {
 	t.Helper()
 	d := &dockerVPS{t: t}
+	listener := tcplisten(t)
 	d.Machine = vps.Boot(t, vps.Options{Release: rel, Docker: true, Prepare: func(m *vps.Machine) error {
 		data, err := os.ReadFile(listener)
 		if err != nil {

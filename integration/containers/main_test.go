@@ -12,33 +12,41 @@ package containers
 
 import (
 	"context"
-	"fmt"
 	"os"
+	"sync"
 	"testing"
 
 	"harden/integration/vps"
 )
 
-// listener is the static tcplisten binary put into the container images.
-var listener string
-
-// TestMain builds the listener and checks that the suite leaves the host as
-// it found it: no ruleset change, no new listening socket, no machine left.
+// TestMain checks that the suite leaves the host as it found it: no
+// ruleset change, no new listening socket, no machine left.
 func TestMain(m *testing.M) {
-	if vps.Unsupported() != "" {
-		os.Exit(m.Run()) // each test skips with the reason
-	}
-	tmp, err := os.MkdirTemp("", "harden-containers-")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "containers: %v\n", err)
-		os.Exit(1)
-	}
-	listener, err = vps.BuildStatic(context.Background(), tmp, "tcplisten", "./integration/nodes/cmd/tcplisten")
-	if err != nil {
-		fmt.Fprintf(os.Stderr, "containers: %v\n", err)
-		os.Exit(1)
-	}
 	code := vps.RunSuite(m, "containers", 22, gossipPort, apiPort, strayPort)
-	os.RemoveAll(tmp)
+	if buildDir != "" {
+		os.RemoveAll(buildDir)
+	}
 	os.Exit(code)
+}
+
+var (
+	buildOnce sync.Once
+	buildDir  string
+	listener  string
+	buildErr  error
+)
+
+// tcplisten is the static tcplisten binary put into the container images,
+// built once for the suite.
+func tcplisten(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		if buildDir, buildErr = os.MkdirTemp("", "harden-containers-"); buildErr == nil {
+			listener, buildErr = vps.BuildStatic(context.Background(), buildDir, "tcplisten", "./integration/nodes/cmd/tcplisten")
+		}
+	})
+	if buildErr != nil {
+		t.Fatalf("containers: %v", buildErr)
+	}
+	return listener
 }
