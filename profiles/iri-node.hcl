@@ -67,7 +67,9 @@ firewall {
   # ssh_allow_sources = ["192.0.2.10"]
 }
 
-# Keys only, no root login, modern algorithms, on a port of its own.
+# Keys only, no root login, modern algorithms, on a port of its own; AllowUsers
+# admits the administrators found (a key and sudo). CIS, dev-sec and ssh-audit
+# SSH controls pass (README: By the book).
 sshd {
   port = var.ssh_port
 }
