@@ -51,6 +51,19 @@ func (h *Host) ReadFileLimit(p string, limit int64) ([]byte, error) {
 	return readRegular(fd, p, limit)
 }
 
+// ReadLocalFile reads a regular file of at most limit bytes from the
+// operator's own filesystem, not under the root (a profile, a -var-file),
+// with ReadFileLimit's checks: a FIFO is never waited on, a device never
+// drained. A missing file is an error wrapping fs.ErrNotExist.
+func ReadLocalFile(p string, limit int64) ([]byte, error) {
+	fd, err := unix.Open(p, unix.O_RDONLY|unix.O_NONBLOCK|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: p, Err: err}
+	}
+	defer unix.Close(fd)
+	return readRegular(fd, p, limit)
+}
+
 // readRegular reads an open file that must be regular and at most limit
 // bytes (a /proc file says size 0: the limit holds while reading too).
 func readRegular(fd int, p string, limit int64) ([]byte, error) {

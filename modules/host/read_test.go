@@ -25,27 +25,31 @@ func TestReadFileRefusesOddFiles(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := host.New(host.Options{Root: "/"})
+	readers := map[string]func(string, int64) ([]byte, error){
+		"under the root": h.ReadFileLimit, "local": host.ReadLocalFile}
 	for _, tc := range []struct{ path, want string }{
 		{fifo, "is a named pipe (FIFO), not a regular file"},
 		{"/dev/zero", "is a character device, not a regular file"},
 		{dir, "is a directory, not a regular file"},
 		{big, "is larger than 1024 bytes"},
 	} {
-		t.Run(filepath.Base(tc.path), func(t *testing.T) {
-			done := make(chan error, 1)
-			go func() {
-				_, err := h.ReadFileLimit(tc.path, 1024)
-				done <- err
-			}()
-			select {
-			case err := <-done:
-				if err == nil || !strings.Contains(err.Error(), tc.path+" "+tc.want) {
-					t.Errorf("err = %v, want %q", err, tc.path+" "+tc.want)
+		for how, read := range readers {
+			t.Run(filepath.Base(tc.path)+" "+how, func(t *testing.T) {
+				done := make(chan error, 1)
+				go func() {
+					_, err := read(tc.path, 1024)
+					done <- err
+				}()
+				select {
+				case err := <-done:
+					if err == nil || !strings.Contains(err.Error(), tc.path+" "+tc.want) {
+						t.Errorf("err = %v, want %q", err, tc.path+" "+tc.want)
+					}
+				case <-time.After(5 * time.Second):
+					t.Fatalf("reading %s hangs", tc.path)
 				}
-			case <-time.After(5 * time.Second):
-				t.Fatalf("reading %s hangs", tc.path)
-			}
-		})
+			})
+		}
 	}
 	if data, err := h.ReadFileLimit(big, 2048); err != nil || len(data) != 2048 {
 		t.Errorf("a file within the limit: %d bytes, %v", len(data), err)
