@@ -160,14 +160,7 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 		}
 	}
 	c.Owner = d.Optional("owner", "iri")
-	c.Unit = d.Optional("unit", "iri.service")
-	if c.Unit != "" && !unitdropin.ValidUnitName(c.Unit) {
-		d.Add(module.BadValue(d.Range("unit"), "unit", c.Unit, "a systemd service name such as \"iri.service\"", nil))
-	}
-	c.Restart = d.Bool("restart", false)
-	if c.Restart && c.Unit == "" {
-		d.Error(d.Range("restart"), "Missing unit", "restart: there is no unit to restart (unit = null).")
-	}
+	c.Unit, c.Restart = unitdropin.DecodeUnit(d, "iri.service")
 	m.cfg = c
 	return d.Diags
 }

@@ -72,17 +72,10 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 			fmt.Sprintf("a number from %d to %d (the kernel's default fs.nr_open)", minNofile, maxNofile), nil))
 		c.Nofile = 65535
 	}
-	c.Unit = d.Optional("unit", "iri.service")
-	if c.Unit != "" && !unitdropin.ValidUnitName(c.Unit) {
-		d.Add(module.BadValue(d.Range("unit"), "unit", c.Unit, "a systemd service name such as \"iri.service\"", nil))
-	}
+	c.Unit, c.Restart = unitdropin.DecodeUnit(d, "iri.service")
 	c.User = d.Optional("user", "iri")
 	if c.User != "" && !validUser(c.User) {
 		d.Add(module.BadValue(d.Range("user"), "user", c.User, "a user name (a-z, 0-9, _ and -, starting with a letter or _)", nil))
-	}
-	c.Restart = d.Bool("restart", false)
-	if c.Restart && c.Unit == "" {
-		d.Error(d.Range("restart"), "Missing unit", "restart: there is no unit to restart (unit = null).")
 	}
 	m.cfg = c
 	return d.Diags

@@ -11,6 +11,9 @@ import (
 	"regexp"
 
 	"github.com/coreos/go-systemd/v22/unit"
+
+	"harden/modules/internal/hclattr"
+	"harden/modules/module"
 )
 
 // Path is where a drop-in named name (without ".conf") for unitName lives.
@@ -52,3 +55,18 @@ var unitName = regexp.MustCompile(`^[A-Za-z0-9:_.\\@-]+\.(service|socket|target|
 // ValidUnitName reports whether s is a unit name with a known type suffix
 // (a drop-in directory is named after it; a slash would escape /etc).
 func ValidUnitName(s string) bool { return unitName.MatchString(s) && len(s) <= 255 }
+
+// DecodeUnit reads a module block's `unit` (def when absent, "" for null:
+// no unit) and `restart` attributes: a service name, and whether to
+// restart it after a change, which needs a unit.
+func DecodeUnit(d *hclattr.Decoder, def string) (unitName string, restart bool) {
+	unitName = d.Optional("unit", def)
+	if unitName != "" && !ValidUnitName(unitName) {
+		d.Add(module.BadValue(d.Range("unit"), "unit", unitName, fmt.Sprintf("a systemd service name such as %q", def), nil))
+	}
+	restart = d.Bool("restart", false)
+	if restart && unitName == "" {
+		d.Error(d.Range("restart"), "Missing unit", "restart: there is no unit to restart (unit = null).")
+	}
+	return unitName, restart
+}
