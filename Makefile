@@ -50,7 +50,8 @@ test:
 # seeds; a failure leaves the input in the package's testdata/fuzz to commit.
 FUZZTIME     ?= 8s
 FUZZ_TARGETS := ./modules/haproxy:FuzzRender ./modules/iri:FuzzPlanFile \
-                ./modules/sshd:FuzzManagedBlock ./modules/iri:FuzzINISet
+                ./modules/sshd:FuzzManagedBlock ./modules/iri:FuzzINISet \
+                ./modules/iota:FuzzPlanYAML
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \

@@ -8,6 +8,7 @@ package registry
 import (
 	"harden/modules/firewall"
 	"harden/modules/haproxy"
+	"harden/modules/iota"
 	"harden/modules/iri"
 	"harden/modules/limits"
 	"harden/modules/module"
@@ -21,6 +22,7 @@ func Factories() []module.Factory {
 		user.Factory,
 		limits.Factory,
 		iri.Factory,
+		iota.Factory,
 		haproxy.Factory,
 		firewall.Factory,
 		sshd.Factory,
