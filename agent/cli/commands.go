@@ -7,7 +7,7 @@ import (
 	"strings"
 	"time"
 
-	"harden/agent/confirm"
+	"harden/agent/access"
 
 	"harden/agent/plan"
 	"harden/agent/store"
@@ -36,7 +36,7 @@ func runPlan(io IO, args []string) int {
 	defer cancel()
 	// Plan what a plain apply would do: a port move holds the old port
 	// until confirm (so a plan over that port is not refused either).
-	held, final, err := holdOldSSHPorts(ctx, s.host, e)
+	held, final, err := access.HoldOldPorts(ctx, s.host, e.Modules)
 	if err != nil {
 		return fail(io, err)
 	}
@@ -67,7 +67,7 @@ func runApply(io IO, args []string) int {
 	o.view.registerDiff(fs)
 	fs.BoolVar(&autoApprove, "auto-approve", false, "apply without asking (scripts, cloud-init)")
 	fs.BoolVar(&noConfirm, "no-confirm", false, "do not arm the automatic rollback (cloud-init, consoles)")
-	fs.DurationVar(&window, "confirm-timeout", confirm.DefaultWindow, "`DURATION` within which 'harden confirm' must arrive")
+	fs.DurationVar(&window, "confirm-timeout", access.DefaultWindow, "`DURATION` within which 'harden confirm' must arrive")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}
@@ -92,10 +92,10 @@ func runApply(io IO, args []string) int {
 	var held, final []int
 	var err error
 	if !noConfirm {
-		if held, final, err = holdOldSSHPorts(ctx, s.host, e); err != nil {
+		if held, final, err = access.HoldOldPorts(ctx, s.host, e.Modules); err != nil {
 			return fail(io, err)
 		}
-	} else if err := refuseUnconfirmedMove(s.host, e); err != nil {
+	} else if err := access.RefuseUnconfirmedMove(s.host, e.Modules); err != nil {
 		return fail(io, err)
 	}
 	p, err := e.Plan(ctx)
@@ -120,7 +120,7 @@ func runApply(io IO, args []string) int {
 		return ExitError
 	}
 	run, err := e.Apply(ctx, p)
-	var pending *confirm.Pending
+	var pending *access.Pending
 	if guarded {
 		pending = settleConfirm(s, run, err)
 	}
@@ -149,7 +149,7 @@ type pendingResult struct {
 	Deadline time.Time `json:"deadline"`
 }
 
-func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, pending *confirm.Pending, err error) int {
+func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, pending *access.Pending, err error) int {
 	res := applyResult{FormatVersion: plan.FormatVersion, Plan: p, Status: "no-changes"}
 	if run != nil {
 		res.Run, res.Status = run.ID, run.Result.Status
@@ -254,7 +254,7 @@ func runRollback(io IO, args []string) int {
 		return ExitError
 	}
 	defer lock.Release()
-	pending, err := confirm.Load(s.host)
+	pending, err := access.Load(s.host)
 	if err != nil {
 		return fail(io, err)
 	}
@@ -270,7 +270,7 @@ func runRollback(io IO, args []string) int {
 		return fail(io, err)
 	}
 	if pending != nil && pending.Run == run.ID {
-		_ = confirm.Disarm(ctx, s.host, run.ID)
+		_ = access.Disarm(ctx, s.host, run.ID)
 	}
 	fmt.Fprintf(io.Out, "Run %s is rolled back (status: %s).\n", run.ID, run.Result.Status)
 	return ExitOK

@@ -4,31 +4,15 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"slices"
-	"strconv"
-	"strings"
 	"time"
 
 	"go.uber.org/zap"
 
-	"harden/agent/confirm"
+	"harden/agent/access"
 	"harden/agent/engine"
 	"harden/agent/plan"
 	"harden/agent/store"
 )
-
-// guardedModules can cut the operator's SSH access: an apply that changes
-// one of them is commit-confirmed.
-var guardedModules = []string{"sshd", "firewall"}
-
-func touchesAccess(p *plan.Plan) bool {
-	for _, m := range p.Modules {
-		if !m.Empty() && slices.Contains(guardedModules, m.Name) {
-			return true
-		}
-	}
-	return false
-}
 
 // commitConfirmed decides whether an apply is commit-confirmed (it changes
 // what can cut SSH access, on this machine, without -no-confirm). If so it
@@ -36,17 +20,17 @@ func touchesAccess(p *plan.Plan) bool {
 // engine arm a rollback before it changes anything.
 func commitConfirmed(e *engine.Engine, s *session, o *options, p *plan.Plan, noConfirm bool,
 	window time.Duration, held, final []int) (bool, error) {
-	if noConfirm || s.host.Offline() || !touchesAccess(p) {
+	if noConfirm || s.host.Offline() || !access.NeedsConfirm(e.Modules, p) {
 		return false, nil
 	}
-	if err := confirm.CheckNonePending(s.host); err != nil {
+	if err := access.CheckNonePending(s.host); err != nil {
 		return false, err
 	}
 	e.BeforeChanges = func(ctx context.Context, run *store.Run) error {
-		p := &confirm.Pending{Run: run.ID, HeldPorts: held, FinalPorts: final, Profile: confirm.Profile{
+		p := &access.Pending{Run: run.ID, HeldPorts: held, FinalPorts: final, Profile: access.Profile{
 			Name: s.source.Name, Source: s.source.Bytes, Vars: o.vars, VarFiles: o.varFiles, Targets: o.targets,
 		}}
-		return confirm.Arm(ctx, s.host, p, window)
+		return access.Arm(ctx, s.host, p, window)
 	}
 	return true, nil
 }
@@ -55,26 +39,26 @@ func commitConfirmed(e *engine.Engine, s *session, o *options, p *plan.Plan, noC
 // own rollback (its changes are undone already); a finished one records
 // when it finished (a confirm must come over a connection made later) and
 // returns the pending confirmation to report.
-func settleConfirm(s *session, run *store.Run, err error) *confirm.Pending {
+func settleConfirm(s *session, run *store.Run, err error) *access.Pending {
 	if run == nil {
 		return nil
 	}
 	if err != nil {
-		_ = confirm.Disarm(context.Background(), s.host, run.ID)
+		_ = access.Disarm(context.Background(), s.host, run.ID)
 		return nil
 	}
-	if err := confirm.MarkApplied(s.host, run.ID); err != nil {
+	if err := access.MarkApplied(s.host, run.ID); err != nil {
 		s.log.Error("cannot record the end of the apply; `harden confirm` will be refused and the change rolled "+
 			"back at the deadline", zap.Error(err))
 	}
-	pending, _ := confirm.Load(s.host)
+	pending, _ := access.Load(s.host)
 	return pending
 }
 
-func printConfirmHint(io IO, p *confirm.Pending) {
+func printConfirmHint(io IO, p *access.Pending) {
 	port := ""
 	if len(p.FinalPorts) > 0 {
-		port = fmt.Sprintf(" on port %s", confirm.JoinPorts(p.FinalPorts))
+		port = fmt.Sprintf(" on port %s", access.JoinPorts(p.FinalPorts))
 	}
 	fmt.Fprintf(io.Out, "\nThis apply changed SSH or the firewall. To keep it, open a NEW SSH connection%s (not a\n"+
 		"shell of this one: it must show that the new settings let you in) and run `harden confirm` there\n"+
@@ -108,28 +92,21 @@ func runConfirm(io IO, args []string) int {
 		return ExitError
 	}
 	defer lock.Release()
-	p, err := confirm.Load(s.host)
+	p, err := access.Load(s.host)
 	if err != nil {
 		return fail(io, err)
 	}
 	if p == nil {
 		return finishConfirm(io, o.json, confirmResult{Status: "nothing-pending"}, nil)
 	}
-	origin, err := confirm.OriginOf("/proc", os.Getpid(), s.host.Getenv("SSH_CONNECTION"))
+	origin, err := access.OriginOf("/proc", os.Getpid(), s.host.Getenv("SSH_CONNECTION"))
 	if err != nil {
 		return fail(io, fmt.Errorf("confirm: where this command comes from: %w", err))
 	}
-	refused := confirmResult{Status: "refused", Run: p.Run}
-	if err := p.CheckOrigin(origin); err != nil {
-		return finishConfirm(io, o.json, refused, fmt.Errorf("confirm refused: %w", err))
+	if err := p.Admit(origin, s.host.Getenv("SSH_CONNECTION"), force); err != nil {
+		return finishConfirm(io, o.json, confirmResult{Status: "refused", Run: p.Run}, fmt.Errorf("confirm refused: %w", err))
 	}
-	if port, onSSH := sessionPort(s.host.Getenv("SSH_CONNECTION")); onSSH && len(p.FinalPorts) > 0 &&
-		!slices.Contains(p.FinalPorts, port) && !force {
-		to := confirm.JoinPorts(p.FinalPorts)
-		return finishConfirm(io, o.json, refused, fmt.Errorf("this session came in on port %d, not on the new "+
-			"port %s: open a new session on %s and confirm there (or -force)", port, to, to))
-	}
-	if err := confirm.Disarm(ctx, s.host, p.Run); err != nil {
+	if err := access.Disarm(ctx, s.host, p.Run); err != nil {
 		return fail(io, err)
 	}
 	res := confirmResult{Status: "confirmed", Run: p.Run}
@@ -139,7 +116,7 @@ func runConfirm(io IO, args []string) int {
 	if len(p.HeldPorts) > 0 {
 		if err := applySecondPhase(ctx, textOnly(io, o.json), s, p); err != nil {
 			return finishConfirm(io, o.json, res, fmt.Errorf("closing the old SSH port %s: %w (the new port "+
-				"stays open; run `harden apply` again)", confirm.JoinPorts(p.HeldPorts), err))
+				"stays open; run `harden apply` again)", access.JoinPorts(p.HeldPorts), err))
 		}
 		res.ClosedPorts = p.HeldPorts
 	}
@@ -184,17 +161,6 @@ func textOnly(io IO, asJSON bool) IO {
 	return io
 }
 
-// sessionPort is the server port of an SSH_CONNECTION value
-// ("client_ip client_port server_ip server_port").
-func sessionPort(conn string) (int, bool) {
-	f := strings.Fields(conn)
-	if len(f) != 4 {
-		return 0, false
-	}
-	port, err := strconv.Atoi(f[3])
-	return port, err == nil
-}
-
 func runStatus(io IO, args []string) int {
 	var o options
 	fs := newFlagSet(io, "status", "[flags]", "Show a pending confirmation, the last drift check and the recent runs.")
@@ -207,7 +173,7 @@ func runStatus(io IO, args []string) int {
 	if !ok {
 		return ExitError
 	}
-	p, err := confirm.Load(s.host)
+	p, err := access.Load(s.host)
 	if err != nil {
 		return fail(io, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/coreos/go-systemd/v22/journal"
 
+	"harden/agent/access"
 	"harden/agent/plan"
 	"harden/agent/render"
 	"harden/agent/store"
@@ -49,7 +50,7 @@ func runDrift(io IO, args []string) int {
 	defer cancel()
 	rec := driftRecord{Checked: time.Now().UTC(), Profile: s.profile.Source}
 	// A port move waiting for confirm is pending, not drift.
-	_, _, err := holdOldSSHPorts(ctx, s.host, e)
+	_, _, err := access.HoldOldPorts(ctx, s.host, e.Modules)
 	var p *plan.Plan
 	if err == nil {
 		p, err = e.Plan(ctx)

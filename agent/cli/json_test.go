@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"harden/agent/confirm"
+	"harden/agent/access"
 	"harden/agent/plan"
 	"harden/agent/store"
 )
@@ -24,7 +24,7 @@ func TestApplyJSONCarriesVersionPortsAndPendingConfirm(t *testing.T) {
 	run := &store.Run{ID: "20261201-100000-ab12"}
 	run.Result.Status = "applied"
 	var out, errw bytes.Buffer
-	code := finishApply(IO{Out: &out, Err: &errw}, &options{json: true}, p, run, &confirm.Pending{Run: run.ID, Deadline: deadline}, nil)
+	code := finishApply(IO{Out: &out, Err: &errw}, &options{json: true}, p, run, &access.Pending{Run: run.ID, Deadline: deadline}, nil)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errw.String())
 	}

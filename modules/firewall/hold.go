@@ -16,6 +16,12 @@ func (m *Module) HoldSSHPorts(ports []int) {
 	}
 }
 
-var _ module.SSHPortHolder = (*Module)(nil)
+// CanCutSSHAccess: a ruleset can drop the operator's packets.
+func (m *Module) CanCutSSHAccess() bool { return true }
+
+var (
+	_ module.SSHPortHolder = (*Module)(nil)
+	_ module.AccessCutter  = (*Module)(nil)
+)
 
 var _ module.RunScoped = (*Module)(nil)

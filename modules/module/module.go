@@ -80,9 +80,27 @@ type RunScoped interface {
 	LeftOut(names []string)
 }
 
+// Capabilities a module declares so that access safety (agent/access)
+// treats it by what it can do, never by its name.
+
+// AccessCutter is implemented by modules whose changes can cut the
+// operator's SSH access (sshd, firewall): an apply that changes one is
+// commit-confirmed.
+type AccessCutter interface {
+	CanCutSSHAccess() bool
+}
+
+// SSHListener is implemented by the module that runs sshd: the ports the
+// profile wants it on (nil when it leaves them alone) and the ports it
+// listens on now. A port move is planned from the two.
+type SSHListener interface {
+	Ports() []int
+	LivePorts(ctx context.Context, h *host.Host) ([]int, error)
+}
+
 // SSHPortHolder is implemented by the modules that listen on or open the
-// SSH port (sshd, firewall). In the first phase of a two-phase port move the
-// engine asks them to keep the old port as well, so the operator's session
+// SSH port (sshd, firewall). In the first phase of a two-phase port move
+// they are asked to keep the old port as well, so the operator's session
 // survives until `harden confirm` proves the new port works.
 type SSHPortHolder interface {
 	HoldSSHPorts(ports []int)

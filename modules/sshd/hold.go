@@ -50,4 +50,11 @@ func (m *Module) holdNote() []string {
 		"(from a session on the new port) removes it; without a confirm the rollback restores the old port", m.held)}
 }
 
-var _ module.SSHPortHolder = (*Module)(nil)
+// CanCutSSHAccess: a wrong sshd config locks the operator out.
+func (m *Module) CanCutSSHAccess() bool { return true }
+
+var (
+	_ module.SSHPortHolder = (*Module)(nil)
+	_ module.SSHListener   = (*Module)(nil)
+	_ module.AccessCutter  = (*Module)(nil)
+)

@@ -1,6 +1,6 @@
 //go:build root
 
-package confirm
+package access
 
 import (
 	"bufio"

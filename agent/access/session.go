@@ -1,10 +1,11 @@
-package confirm
+package access
 
 import (
 	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -176,4 +177,32 @@ func JoinPorts(ports []int) string {
 		s[i] = strconv.Itoa(p)
 	}
 	return strings.Join(s, ", ")
+}
+
+// SessionPort is the server port of an SSH_CONNECTION value
+// ("client_ip client_port server_ip server_port").
+func SessionPort(conn string) (int, bool) {
+	f := strings.Fields(conn)
+	if len(f) != 4 {
+		return 0, false
+	}
+	port, err := strconv.Atoi(f[3])
+	return port, err == nil
+}
+
+// Admit decides whether a confirm may keep the pending run: it must come
+// over a new connection (CheckOrigin) and, after a port move, over one of
+// the new ports (force waives only the port: a NAT in front of the machine
+// may show another one).
+func (p *Pending) Admit(o Origin, sshEnv string, force bool) error {
+	if err := p.CheckOrigin(o); err != nil {
+		return err
+	}
+	port, onSSH := SessionPort(sshEnv)
+	if !onSSH || len(p.FinalPorts) == 0 || slices.Contains(p.FinalPorts, port) || force {
+		return nil
+	}
+	to := JoinPorts(p.FinalPorts)
+	return fmt.Errorf("this session came in on port %d, not on the new port %s: open a new session on %s "+
+		"and confirm there (or -force)", port, to, to)
 }

@@ -1,8 +1,11 @@
-// Package confirm is commit-confirmed apply: before an apply that can cut
-// SSH access (sshd, firewall) changes anything, a rollback is armed that
-// runs unless the operator confirms from a new session in time.
+// Package access is the one home of "never lock the operator out": which
+// applies can cut SSH access (modules declare it: module.AccessCutter), the
+// two-phase SSH port move (module.SSHListener, module.SSHPortHolder), and
+// commit-confirmed apply: before such an apply changes anything, a rollback
+// is armed that runs unless the operator confirms in time over a NEW SSH
+// connection (session.go says what counts as one).
 //
-// Three things make it hold:
+// Three things make the rollback hold:
 //   - pending.json in harden's state directory, written first (agent/store);
 //   - a transient systemd timer named after the run
 //     (harden-rollback-RUN-ID.timer + .service, created over D-Bus) that
@@ -10,7 +13,7 @@
 //   - a boot-time unit (harden-pending-rollback.service) that rolls back a
 //     pending run at boot: a reboot inside the window loses the timer but
 //     not the rollback.
-package confirm
+package access
 
 import (
 	"fmt"
