@@ -11,15 +11,13 @@
 package iristub
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
-	"sync"
-	"sync/atomic"
 	"time"
+
+	"harden/integration/stubnode"
 )
 
 // Options shape the stand-in. Zero values take the defaults.
@@ -45,33 +43,16 @@ type Options struct {
 var DefaultRemoteLimitAPI = []string{"addNeighbors", "removeNeighbors", "getNeighbors",
 	"attachToTangle", "interruptAttachingToTangle"}
 
-// Stats is a snapshot of the stand-in's load.
-type Stats struct {
-	// OpenConns are sockets accepted and not yet closed.
-	OpenConns int64 `json:"open_conns"`
-	// PeakConns is the highest OpenConns seen since the last Reset.
-	PeakConns int64 `json:"peak_conns"`
-	// Busy are workers computing right now; PeakBusy the highest seen.
-	Busy     int64 `json:"busy"`
-	PeakBusy int64 `json:"peak_busy"`
-	// Waiting are requests queued for a worker.
-	Waiting int64 `json:"waiting"`
-	// Served counts requests by command.
-	Served map[string]int64 `json:"served"`
-}
+// Stats is a snapshot of the stand-in's load: its connections, workers and
+// the calls served by command.
+type Stats = stubnode.Counts
 
 // Server is a running stand-in.
 type Server struct {
+	*stubnode.Load
 	opts    Options
-	workers chan struct{}
 	limited map[string]bool
-	http    *http.Server
-	ln      net.Listener
-
-	open, peakOpen, busy, peakBusy, waiting atomic.Int64
-
-	mu     sync.Mutex
-	served map[string]int64
+	*stubnode.HTTP
 }
 
 // New returns a stand-in that is not listening yet.
@@ -91,83 +72,19 @@ func New(o Options) *Server {
 	if o.RemoteLimitAPI == nil {
 		o.RemoteLimitAPI = DefaultRemoteLimitAPI
 	}
-	s := &Server{opts: o, workers: make(chan struct{}, o.Workers), limited: map[string]bool{},
-		served: map[string]int64{}}
+	s := &Server{Load: stubnode.NewLoad(o.Workers), opts: o, limited: map[string]bool{}}
 	for _, c := range o.RemoteLimitAPI {
 		s.limited[c] = true
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("/debug", s.debug)
 	mux.HandleFunc("/", s.api)
-	s.http = &http.Server{Handler: mux, ConnState: s.connState, ReadHeaderTimeout: time.Minute}
+	s.HTTP = stubnode.NewHTTP(mux, s.Load)
 	return s
 }
 
-// Listen starts serving on addr ("127.0.0.1:0" picks a port).
-func (s *Server) Listen(addr string) error {
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		return fmt.Errorf("iristub: %w", err)
-	}
-	s.ln = ln
-	go s.http.Serve(ln)
-	return nil
-}
-
-// Addr is the address the stand-in listens on.
-func (s *Server) Addr() string { return s.ln.Addr().String() }
-
-// Close stops the listener and drops every connection; workers still
-// computing finish on their own.
-func (s *Server) Close() error { return s.http.Close() }
-
 // Stats returns the current counters.
-func (s *Server) Stats() Stats {
-	s.mu.Lock()
-	served := make(map[string]int64, len(s.served))
-	for k, v := range s.served {
-		served[k] = v
-	}
-	s.mu.Unlock()
-	return Stats{OpenConns: s.open.Load(), PeakConns: s.peakOpen.Load(), Busy: s.busy.Load(),
-		PeakBusy: s.peakBusy.Load(), Waiting: s.waiting.Load(), Served: served}
-}
-
-// ResetPeaks starts peak tracking afresh from the current values.
-func (s *Server) ResetPeaks() {
-	s.peakOpen.Store(s.open.Load())
-	s.peakBusy.Store(s.busy.Load())
-}
-
-// WaitIdle waits until no worker computes and no request waits, or ctx ends.
-func (s *Server) WaitIdle(ctx context.Context) error {
-	for s.busy.Load() > 0 || s.waiting.Load() > 0 {
-		select {
-		case <-ctx.Done():
-			return ctx.Err()
-		case <-time.After(20 * time.Millisecond):
-		}
-	}
-	return nil
-}
-
-func (s *Server) connState(_ net.Conn, st http.ConnState) {
-	switch st {
-	case http.StateNew:
-		raise(&s.peakOpen, s.open.Add(1))
-	case http.StateClosed, http.StateHijacked:
-		s.open.Add(-1)
-	}
-}
-
-func raise(peak *atomic.Int64, v int64) {
-	for {
-		p := peak.Load()
-		if v <= p || peak.CompareAndSwap(p, v) {
-			return
-		}
-	}
-}
+func (s *Server) Stats() Stats { return s.Counts() }
 
 func (s *Server) debug(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
@@ -200,18 +117,10 @@ func (s *Server) api(w http.ResponseWriter, r *http.Request) {
 		reply(w, http.StatusUnauthorized, map[string]any{"error": "COMMAND " + cmd + " is not available on this node"})
 		return
 	}
-	s.waiting.Add(1)
-	s.workers <- struct{}{}
-	s.waiting.Add(-1)
-	raise(&s.peakBusy, s.busy.Add(1))
-	s.mu.Lock()
-	s.served[cmd]++
-	s.mu.Unlock()
-	// The work is not tied to the request's context: like IRI, the node
-	// keeps computing after its client has gone away.
-	status, answer := s.compute(cmd, req)
-	s.busy.Add(-1)
-	<-s.workers
+	// Like IRI, the node keeps computing after its client has gone away.
+	var status int
+	var answer map[string]any
+	s.Run(cmd, func() { status, answer = s.compute(cmd, req) })
 	reply(w, status, answer)
 }
 
