@@ -156,6 +156,9 @@ func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, pending *acces
 	}
 	if err != nil {
 		res.Error = err.Error()
+		if run == nil {
+			res.Status = store.StatusFailed // failed before it recorded a run
+		}
 	}
 	if pending != nil {
 		res.Confirm = &pendingResult{Run: pending.Run, Deadline: pending.Deadline}

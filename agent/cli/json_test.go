@@ -128,3 +128,18 @@ func TestTextOnlyKeepsJSONStdoutClean(t *testing.T) {
 		t.Error("JSON mode lets step text onto stdout")
 	}
 }
+
+// An apply that fails before it records a run changed nothing, but it did
+// fail: a reader must not take "no-changes" from it.
+func TestApplyJSONFailedBeforeARun(t *testing.T) {
+	var out, errw bytes.Buffer
+	code := finishApply(IO{Out: &out, Err: &errw}, &options{json: true}, plan.New("1.2.3", "p", "/", nil), nil, nil,
+		errors.New("create run: disk full"))
+	var got map[string]any
+	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+		t.Fatalf("apply -json is not JSON: %v\n%s", err, out.String())
+	}
+	if code != ExitError || got["status"] != "failed" || got["error"] != "create run: disk full" {
+		t.Errorf("exit %d, status %v, error %v; want exit 1, failed, the error", code, got["status"], got["error"])
+	}
+}
