@@ -93,7 +93,7 @@ const lockoutFix = "put your public key in ~USER/.ssh/authorized_keys (mode 600,
 // come one line per user, every reason of that user on its line.
 func (m *Module) checkLockout(g guardFacts, want map[string][]string) (warning string, err error) {
 	if g.Err != "" {
-		return m.lockoutVerdict("cannot read the accounts to check that someone can still log in: "+g.Err, "")
+		return m.lockoutVerdict("cannot read the accounts to check that someone can still log in: "+g.Err, nil, "")
 	}
 	v := lockout.Check(g.Facts, m.policy(g, want))
 	if v.OK {
@@ -104,12 +104,12 @@ func (m *Module) checkLockout(g guardFacts, want map[string][]string) (warning s
 		problems = v.Problems
 	}
 	return m.lockoutVerdict("after this change nobody could log in with a key and become root:\n    "+
-		strings.Join(problems, "\n    "), lockoutFix)
+		strings.Join(problems, "\n    "), problems, lockoutFix)
 }
 
 // lockoutVerdict refuses the plan, or with allow_lockout = true lets it
 // through with a warning that says the guard was overridden.
-func (m *Module) lockoutVerdict(reason, fix string) (string, error) {
+func (m *Module) lockoutVerdict(reason string, problems []string, fix string) (string, error) {
 	if m.allowLockout {
 		if fix != "" {
 			reason += "\nTo keep a way in: " + fix + "."
@@ -117,8 +117,22 @@ func (m *Module) lockoutVerdict(reason, fix string) (string, error) {
 		return "allow_lockout = true overrides the lockout guard: " + reason, nil
 	}
 	if fix != "" {
-		return "", fmt.Errorf("sshd: lockout guard: %s\nFix: %s; or set allow_lockout = true in the sshd block "+
-			"to take the risk", reason, fix)
+		return "", &refusal{problems: problems, fix: fix, err: fmt.Errorf("sshd: lockout guard: %s\nFix: %s; "+
+			"or set allow_lockout = true in the sshd block to take the risk", reason, fix)}
 	}
-	return "", fmt.Errorf("sshd: lockout guard: %s; set allow_lockout = true in the sshd block to take the risk", reason)
+	return "", &refusal{problems: []string{reason}, err: fmt.Errorf("sshd: lockout guard: %s; set allow_lockout = "+
+		"true in the sshd block to take the risk", reason)}
 }
+
+// refusal is the guard's refusal as data too, for a caller that reports it
+// to a program (harden's -json): every user's reasons, and the fix.
+type refusal struct {
+	problems []string
+	fix      string
+	err      error
+}
+
+func (r *refusal) Error() string { return r.err.Error() }
+
+// Refusal returns the reasons, one per user, and what would keep a way in.
+func (r *refusal) Refusal() (problems []string, fix string) { return r.problems, r.fix }
