@@ -32,19 +32,25 @@ func parseArgs(fs *flag.FlagSet, io IO, args []string, maxArgs int) (positional 
 	fs.SetOutput(discard) // the flag package would print usage itself
 	defer fs.SetOutput(io.Err)
 	positional, err := interleave(fs, args)
+	io.rep.parsed(fs)
 	switch {
 	case errors.Is(err, flag.ErrHelp):
 		fs.SetOutput(io.Out)
 		fs.Usage()
 		return nil, ExitOK, false
 	case err != nil:
-		fmt.Fprintf(io.Err, "harden %s: %v\nRun 'harden %s --help' for its flags.\n", fs.Name(), flagError(fs, err), fs.Name())
+		err = flagError(fs, err)
+		io.rep.failed(err)
+		fmt.Fprintf(io.Err, "harden %s: %v\nRun 'harden %s --help' for its flags.\n", fs.Name(), err, fs.Name())
 		return nil, ExitError, false
 	case len(positional) > maxArgs:
-		fmt.Fprintf(io.Err, "harden %s: %v\n", fs.Name(), strayArgument(fs, positional[maxArgs]))
+		err := strayArgument(fs, positional[maxArgs])
+		io.rep.failed(err)
+		fmt.Fprintf(io.Err, "harden %s: %v\n", fs.Name(), err)
 		return nil, ExitError, false
 	}
 	if err := requireRoot(os.Geteuid(), fs.Name(), args); err != nil {
+		io.rep.failed(err)
 		fmt.Fprintln(io.Err, err)
 		return nil, ExitError, false
 	}

@@ -44,6 +44,7 @@ func version() string {
 type IO struct {
 	In       io.Reader
 	Out, Err io.Writer
+	rep      *report // what this invocation has said (nil: not recorded)
 }
 
 type command struct {
@@ -69,7 +70,7 @@ func commands() map[string]command {
 
 // Main runs harden with the given arguments and returns the exit code.
 func Main(args []string, in io.Reader, out, errw io.Writer) int {
-	sio := IO{In: in, Out: out, Err: errw}
+	sio := IO{In: in, Out: out, Err: errw, rep: &report{}}
 	if len(args) == 0 {
 		usage(errw)
 		return ExitError
@@ -87,7 +88,9 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 		usage(errw)
 		return ExitError
 	}
-	return cmd.run(sio, args[1:])
+	code := cmd.run(sio, args[1:])
+	sio.rep.finish(sio, code)
+	return code
 }
 
 // unknownCommand says why args[0] is no command, and what was meant: the

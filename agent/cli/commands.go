@@ -2,7 +2,6 @@ package cli
 
 import (
 	"bufio"
-	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -136,8 +135,14 @@ type applyResult struct {
 	FormatVersion string     `json:"format_version"`
 	Plan          *plan.Plan `json:"plan"`
 	Run           string     `json:"run,omitempty"`
-	Status        string     `json:"status"`
-	Error         string     `json:"error,omitempty"`
+	// Status is the run's (applied, failed: undone) or no-changes, or
+	// failed when the apply stopped before it made a run.
+	Status string `json:"status"`
+	Error  string `json:"error,omitempty"`
+	// Undo is the command that rolls an applied run back; Backups is the
+	// run's directory (the old files, its journal and record).
+	Undo    string `json:"undo,omitempty"`
+	Backups string `json:"backups,omitempty"`
 	// Confirm is set when the apply waits for `harden confirm`.
 	Confirm *pendingResult `json:"confirm,omitempty"`
 }
@@ -151,8 +156,14 @@ type pendingResult struct {
 
 func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, pending *access.Pending, err error) int {
 	res := applyResult{FormatVersion: plan.FormatVersion, Plan: p, Status: "no-changes"}
-	if run != nil {
-		res.Run, res.Status = run.ID, run.Result.Status
+	switch {
+	case run != nil:
+		res.Run, res.Status, res.Backups = run.ID, run.Result.Status, e2sys(run.Dir)
+		if run.Result.Status != store.StatusFailed {
+			res.Undo = commandLine(o.root, "rollback", run.ID)
+		}
+	case err != nil:
+		res.Status = store.StatusFailed
 	}
 	if err != nil {
 		res.Error = err.Error()
@@ -164,24 +175,17 @@ func finishApply(io IO, o *options, p *plan.Plan, run *store.Run, pending *acces
 		res.Confirm = &pendingResult{Run: pending.Run, Deadline: pending.Deadline}
 	}
 	if o.json {
-		writeJSON(io, res)
+		emitJSON(io, res)
 	} else if run == nil {
 		_ = o.planView(io).show(p)
 	} else if err == nil {
 		fmt.Fprintf(io.Out, "\nApply complete: %d changes made (run %s).\nBackups and the record of this run: %s\nUndo with: %s\n",
-			p.Summary.Total(), run.ID, e2sys(run.Dir), commandLine(o.root, "rollback", run.ID))
+			p.Summary.Total(), run.ID, res.Backups, res.Undo)
 	}
 	if err != nil {
 		return fail(io, err)
 	}
 	return ExitOK
-}
-
-// writeJSON writes a verb's result document on stdout, indented as plans are.
-func writeJSON(io IO, v any) {
-	enc := json.NewEncoder(io.Out)
-	enc.SetIndent("", "  ")
-	_ = enc.Encode(v)
 }
 
 // e2sys shows a run directory as the system sees it.
@@ -200,28 +204,7 @@ func askYes(io IO) bool {
 
 // planView shows the verb's plan on stdout as its flags ask.
 func (o *options) planView(io IO) planView {
-	return newPlanView(io.Out, o.json, o.view, "harden plan -diff")
-}
-
-func runValidate(io IO, args []string) int {
-	var o options
-	fs := newFlagSet(io, "validate", "[flags]",
-		"Check a profile's syntax and meaning (types, ranges, names) without reading the machine.")
-	o.register(fs, false)
-	if code, ok := parseFlags(fs, io, args); !ok {
-		return code
-	}
-	s, ok := o.load(io)
-	if !ok {
-		return ExitError
-	}
-	if o.json {
-		_ = json.NewEncoder(io.Out).Encode(map[string]any{
-			"valid": true, "profile": s.profile.Source, "modules": s.profile.Names()})
-		return ExitOK
-	}
-	fmt.Fprintf(io.Out, "Profile %s is valid (modules: %s).\n", s.profile.Source, strings.Join(s.profile.Names(), ", "))
-	return ExitOK
+	return newPlanView(io, o.json, o.view, "harden plan -diff")
 }
 
 func runRollback(io IO, args []string) int {
@@ -232,7 +215,7 @@ func runRollback(io IO, args []string) int {
 			"such as the firewall table) in reverse order, and reload the affected services.\n"+
 			"Default: the last applied run. Rolling back twice is harmless.")
 	fs.StringVar(&o.root, "root", "/", "operate on an offline system under `DIR`")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
+	o.log.register(fs)
 	fs.BoolVar(&pendingOnly, "pending", false,
 		"roll back only the run waiting for 'harden confirm', if any (used by the rollback timer and at boot)")
 	words, code, ok := parseArgs(fs, io, args, 1)
@@ -303,7 +286,9 @@ func runProfiles(io IO, args []string) int {
 	return ExitError
 }
 
+// fail reports err on stderr (and in -json's failure document).
 func fail(io IO, err error) int {
+	io.rep.failed(err)
 	fmt.Fprintf(io.Err, "harden: %v\n", err)
 	return ExitError
 }

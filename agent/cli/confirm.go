@@ -73,7 +73,7 @@ func runConfirm(io IO, args []string) int {
 	fs := newFlagSet(io, "confirm", "[flags]",
 		"Keep the last apply: disarm its rollback timer. Run it over a NEW SSH connection, made after\n"+
 			"the apply finished, which proves the new settings let you in (a console may confirm too).")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
+	o.log.register(fs)
 	fs.BoolVar(&force, "force", false, "confirm even from a session that is not on the new SSH port "+
 		"(it must still be a connection made after the apply)")
 	fs.BoolVar(&o.json, "json", false, "print machine-readable JSON on stdout")
@@ -143,7 +143,7 @@ func finishConfirm(io IO, asJSON bool, res confirmResult, err error) int {
 	}
 	if asJSON {
 		res.FormatVersion = plan.FormatVersion
-		writeJSON(io, res)
+		emitJSON(io, res)
 	} else if res.Status == "nothing-pending" {
 		fmt.Fprintln(io.Out, "Nothing to confirm: no apply is waiting for confirmation.")
 	}
@@ -165,7 +165,7 @@ func runStatus(io IO, args []string) int {
 	var o options
 	fs := newFlagSet(io, "status", "[flags]", "Show a pending confirmation, the last drift check and the recent runs.")
 	fs.StringVar(&o.root, "root", "/", "look at an offline system under `DIR`")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr")
+	o.log.register(fs)
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
 	}

@@ -65,12 +65,7 @@ func runDrift(io IO, args []string) int {
 	}
 	logDrift(rec)
 	if p != nil {
-		v := newPlanView(io.Out, o.json, o.view, "harden plan -diff")
-		if v.json {
-			_ = render.JSON(io.Out, p)
-		} else {
-			_ = v.text.Drift(io.Out, p)
-		}
+		_ = o.planView(io).drift(p)
 	}
 	switch {
 	case err != nil:

@@ -23,7 +23,7 @@ type options struct {
 	targets  stringList
 	root     string
 	json     bool
-	logLevel string
+	log      logFlags
 	view     viewFlags
 }
 
@@ -32,25 +32,13 @@ func (o *options) register(fs *flag.FlagSet, machine bool) {
 		"profile `FILE`, or the name of a built-in profile (default: /etc/harden/profile.hcl if present, else iri-node)")
 	fs.Var(&o.vars, "var", "set a profile variable, `NAME=VALUE` (repeatable)")
 	fs.Var(&o.varFiles, "var-file", "read profile variables from an HCL `FILE` of NAME = VALUE lines (repeatable)")
-	fs.StringVar(&o.logLevel, "log-level", "info", "log `LEVEL` on stderr: debug, info, warn, error")
+	o.log.register(fs)
 	fs.BoolVar(&o.json, "json", false, "print machine-readable JSON on stdout")
 	o.view.registerColor(fs)
 	if machine {
 		fs.Var(&o.targets, "target", "limit the run to a `MODULE` (sshd, firewall, user.iri, ...; repeatable)")
 		fs.StringVar(&o.root, "root", "/", "operate on an offline system under `DIR` (an image) instead of this machine")
 	}
-}
-
-// newLogger logs to stderr at the given level: plans go to stdout alone.
-func newLogger(level string, w zapcore.WriteSyncer) (*zap.Logger, error) {
-	lvl, err := zapcore.ParseLevel(level)
-	if err != nil {
-		return nil, fmt.Errorf("-log-level: %w", err)
-	}
-	enc := zap.NewDevelopmentEncoderConfig()
-	enc.EncodeTime = zapcore.TimeEncoderOfLayout("15:04:05.000")
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), w, lvl)
-	return zap.New(core), nil
 }
 
 // session is what a verb needs after flags: logger, host, loaded profile.
@@ -71,7 +59,7 @@ func (o *options) machine(io IO) (*session, bool) {
 		o.root = "/" // verbs without -root (confirm) work on this machine
 	}
 	if _, err := os.Stat(o.root); err != nil {
-		fmt.Fprintf(io.Err, "harden: -root: %v\n", err)
+		fail(io, fmt.Errorf("-root: %w", err))
 		return nil, false
 	}
 	h := host.New(host.Options{Root: o.root, Logger: log})
@@ -79,9 +67,9 @@ func (o *options) machine(io IO) (*session, bool) {
 }
 
 func (o *options) logger(io IO) (*zap.Logger, bool) {
-	log, err := newLogger(o.logLevel, zapcore.AddSync(io.Err))
+	log, err := o.log.logger(zapcore.AddSync(io.Err))
 	if err != nil {
-		fmt.Fprintf(io.Err, "harden: %v\n", err)
+		fail(io, err)
 		return nil, false
 	}
 	return log, true
@@ -103,7 +91,7 @@ func (o *options) load(io IO) (*session, bool) {
 func (s *session) resolve(io IO, o *options) bool {
 	src, err := profile.Resolve(o.profile, o.root)
 	if err != nil {
-		fmt.Fprintf(io.Err, "harden: %v\n", err)
+		fail(io, err)
 		return false
 	}
 	return s.decode(io, o, src)
@@ -115,7 +103,7 @@ func (s *session) decode(io IO, o *options, src profile.Source) bool {
 	p, diags := loader.Load(src, o.varFiles, o.vars)
 	writeDiagnostics(io, loader.Parser.Files(), diags)
 	if diags.HasErrors() {
-		fmt.Fprintf(io.Err, "harden: profile %s is not valid; nothing was read or changed.\n", src.Name)
+		fail(io, fmt.Errorf("profile %s is not valid; nothing was read or changed", src.Name))
 		return false
 	}
 	s.source, s.profile = src, p
@@ -125,7 +113,8 @@ func (s *session) decode(io IO, o *options, src profile.Source) bool {
 // writeDiagnostics prints each diagnostic as FILE:LINE:COLUMN: SUMMARY,
 // then hcl's own rendering with the source snippet and detail.
 func writeDiagnostics(io IO, files map[string]*hcl.File, diags hcl.Diagnostics) {
-	wr := hcl.NewDiagnosticTextWriter(io.Err, files, 100, false)
+	io.rep.diagnosed(diags)
+	wr := hcl.NewDiagnosticTextWriter(io.Err, files, 100, colorFor(io.Err, io.rep != nil && io.rep.noColor))
 	for _, d := range diags {
 		if d.Subject != nil {
 			fmt.Fprintf(io.Err, "%s:%d:%d: %s\n", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column, d.Summary)

@@ -53,14 +53,15 @@ func colorFor(w io.Writer, noColor bool) bool {
 
 // planView shows plans: JSON for a program, text for a person.
 type planView struct {
-	out  io.Writer
+	io   IO
 	json bool
 	text render.Options
 }
 
 // newPlanView is the plan view of a verb's flags. hint is the command
 // that shows the diffs a summary leaves out.
-func newPlanView(out io.Writer, asJSON bool, v viewFlags, hint string) planView {
+func newPlanView(io IO, asJSON bool, v viewFlags, hint string) planView {
+	out := io.Out
 	opts := render.Options{Color: colorFor(out, v.noColor), Diff: v.diff}
 	if !v.diff {
 		opts.DiffHint = hint
@@ -70,13 +71,23 @@ func newPlanView(out io.Writer, asJSON bool, v viewFlags, hint string) planView 
 			opts.Width = min(width, 120)
 		}
 	}
-	return planView{out: out, json: asJSON, text: opts}
+	return planView{io: io, json: asJSON, text: opts}
 }
 
 // show writes the plan.
 func (v planView) show(p *plan.Plan) error {
 	if v.json {
-		return render.JSON(v.out, p)
+		emitJSON(v.io, p)
+		return nil
 	}
-	return v.text.Text(v.out, p)
+	return v.text.Text(v.io.Out, p)
+}
+
+// drift writes a drift check's plan.
+func (v planView) drift(p *plan.Plan) error {
+	if v.json {
+		emitJSON(v.io, p)
+		return nil
+	}
+	return v.text.Drift(v.io.Out, p)
 }

@@ -31,7 +31,7 @@ func viewPlan() *plan.Plan {
 func showOn(t *testing.T, out *os.File, read io.Reader, asJSON bool, flags viewFlags) string {
 	t.Helper()
 	return through(t, out, read, func() {
-		if err := newPlanView(out, asJSON, flags, "harden plan -diff").show(viewPlan()); err != nil {
+		if err := newPlanView(IO{Out: out}, asJSON, flags, "harden plan -diff").show(viewPlan()); err != nil {
 			t.Error(err)
 		}
 	})

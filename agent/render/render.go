@@ -9,23 +9,19 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"slices"
 	"strings"
 
+	"harden/agent/internal/jsondoc"
 	"harden/agent/plan"
 	"harden/modules/module"
 )
 
 // JSON writes the plan as indented JSON (schema: plan.Plan, versioned by
 // format_version).
-func JSON(w io.Writer, p *plan.Plan) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(p)
-}
+func JSON(w io.Writer, p *plan.Plan) error { return jsondoc.Write(w, p) }
 
 // Text writes the plan for a person, without colour or full diffs.
 func Text(w io.Writer, p *plan.Plan) error { return Options{}.Text(w, p) }
