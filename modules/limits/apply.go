@@ -16,7 +16,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 	var reload, restart bool
 	for _, ch := range plan.Changes {
 		reload = reload || slices.Contains(ch.Effects, "daemon-reload")
-		restart = restart || slices.Contains(ch.Effects, "restart "+m.cfg.Unit)
+		restart = restart || slices.Contains(ch.Effects, "restart "+m.restartUnit())
 		switch d := ch.Data.(type) {
 		case fileChange:
 			if err := h.MkdirAll(path.Dir(d.Path), host.FileMeta{Mode: 0o755}); err != nil {
@@ -25,7 +25,7 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 			if err := h.WriteFile(d.Path, d.Data, &host.FileMeta{Mode: 0o644}); err != nil {
 				return fmt.Errorf("limits: %w", err)
 			}
-		case unitChange:
+		case unitChange, dockerChange:
 		default:
 			return fmt.Errorf("limits: %s: unexpected change data %T", ch.Address, ch.Data)
 		}
@@ -35,7 +35,16 @@ func (m *Module) Apply(ctx context.Context, h *host.Host, plan module.Plan) erro
 		h.DaemonReloadLater()
 	}
 	if restart {
-		h.RestartLater(m.cfg.Unit)
+		h.RestartLater(m.restartUnit())
 	}
 	return nil
+}
+
+// restartUnit is what gives the node's process a new limit: its unit, or
+// the Docker daemon that starts its container.
+func (m *Module) restartUnit() string {
+	if m.cfg.Container != "" {
+		return dockerUnit
+	}
+	return m.cfg.Unit
 }

@@ -7,11 +7,31 @@
 // Profile block (every attribute optional):
 //
 //	limits {
-//	  nofile  = 65535           // open files, soft and hard
-//	  unit    = "iri.service"   // null: no drop-in
-//	  user    = "iri"           // null: no limits.d file
-//	  restart = false           // restart the unit so the process gets the new limit
+//	  nofile    = 65535           // open files, soft and hard
+//	  unit      = "iri.service"   // null: no drop-in
+//	  user      = "iri"           // null: no limits.d file
+//	  container = null            // "iri": the node runs in this Docker container
+//	  restart   = false           // restart the unit (or docker.service) so the process gets the new limit
 //	}
+//
+// A node in a Docker container (container = "NAME"; unit then defaults to
+// null) gets the limit through the Docker daemon: default-ulimits' nofile
+// in /etc/docker/daemon.json, every other setting of the file kept. dockerd
+// reads the file only when it starts (SIGHUP does not reload
+// default-ulimits) and gives the limit to each container it starts that
+// sets no nofile ulimit of its own. So the change takes a restart of
+// docker.service, which without live-restore stops every container and
+// starts again those with a restart policy (always, unless-stopped).
+// restart = true restarts docker.service only when that brings every
+// running container back (or live-restore keeps them running); otherwise,
+// and with restart = false, the plan says what to run. The live check
+// reads the container's main process's /proc/PID/limits: the pid comes
+// from Docker's state files (config.v2.json under data-root), believed
+// only when that process is in the container's cgroup. A container whose
+// own ulimit is lower gets a warning naming it: it wins over the default.
+// Where runc cannot give more (a container host without CAP_SYS_RESOURCE,
+// whose containers would then fail to start), daemon.json gets that cap
+// and the plan says so.
 package limits
 
 import (
@@ -47,10 +67,11 @@ type Module struct{ cfg Config }
 
 // Config is the decoded block.
 type Config struct {
-	Nofile  int
-	Unit    string // "" unmanaged
-	User    string // "" unmanaged
-	Restart bool
+	Nofile    int
+	Unit      string // "" unmanaged
+	User      string // "" unmanaged
+	Container string // "": the node does not run in a container
+	Restart   bool
 }
 
 // Name is "limits".
@@ -61,7 +82,7 @@ func (m *Module) Nofile() int { return m.cfg.Nofile }
 
 // Decode reads the block.
 func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics {
-	d := hclattr.New(block, ctx, "nofile", "unit", "user", "restart")
+	d := hclattr.New(block, ctx, "nofile", "unit", "user", "container", "restart")
 	c := Config{}
 	var p hclattr.Presence
 	c.Nofile, p = d.Int("nofile", 65535)
@@ -72,13 +93,49 @@ func (m *Module) Decode(block *hcl.Block, ctx *hcl.EvalContext) hcl.Diagnostics 
 			fmt.Sprintf("a number from %d to %d (the kernel's default fs.nr_open)", minNofile, maxNofile), nil))
 		c.Nofile = 65535
 	}
-	c.Unit, c.Restart = unitdropin.DecodeUnit(d, "iri.service")
+	c.Container = d.Optional("container", "")
+	if c.Container == "" {
+		c.Unit, c.Restart = unitdropin.DecodeUnit(d, "iri.service")
+	} else {
+		decodeContainer(d, &c)
+	}
 	c.User = d.Optional("user", "iri")
 	if c.User != "" && !validUser(c.User) {
 		d.Add(module.BadValue(d.Range("user"), "user", c.User, "a user name (a-z, 0-9, _ and -, starting with a letter or _)", nil))
 	}
 	m.cfg = c
 	return d.Diags
+}
+
+// decodeContainer reads a node in a container: its name, no unit (the
+// default iri.service does not apply), and whether to restart dockerd.
+func decodeContainer(d *hclattr.Decoder, c *Config) {
+	if !validContainer(c.Container) {
+		d.Add(module.BadValue(d.Range("container"), "container", c.Container,
+			"a Docker container name such as \"iri\" (letters, digits, _ . -)", nil))
+	}
+	if _, set := d.String("unit", ""); set == hclattr.Set {
+		d.Error(d.Range("unit"), "Conflicting settings", fmt.Sprintf(
+			"unit: the node runs either under a systemd unit or in a container, and container = %q; remove one of them.", c.Container))
+	}
+	c.Restart = d.Bool("restart", false)
+}
+
+// validContainer is Docker's rule for container names.
+func validContainer(s string) bool {
+	if len(s) < 2 || len(s) > 128 || !isAlnum(rune(s[0])) {
+		return false
+	}
+	for _, r := range s {
+		if !(isAlnum(r) || r == '_' || r == '.' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+func isAlnum(r rune) bool {
+	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9'
 }
 
 func validUser(s string) bool {

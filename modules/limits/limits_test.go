@@ -125,29 +125,38 @@ func TestPlan(t *testing.T) {
 			m := decode(t, src)
 			st := converged(c)
 			tt.mod(st)
-			p, err := m.Plan(st)
-			if err != nil {
-				t.Fatal(err)
-			}
-			var addrs, effects []string
-			for _, ch := range p.Changes {
-				addrs = append(addrs, ch.Address)
-				effects = append(effects, ch.Effects...)
-			}
-			if !slices.Equal(addrs, tt.changes) || !slices.Equal(effects, tt.effects) {
-				t.Errorf("changes %v effects %v; want %v %v", addrs, effects, tt.changes, tt.effects)
-			}
-			if tt.warn != "" && !has(p.Warnings, tt.warn) {
-				t.Errorf("no warning with %q: %q", tt.warn, p.Warnings)
-			}
-			if tt.warn == "" && len(p.Warnings) > 0 {
-				t.Errorf("unexpected warnings %q", p.Warnings)
-			}
-			if tt.note != "" && !has(p.Notes, tt.note) {
-				t.Errorf("no note with %q: %q", tt.note, p.Notes)
-			}
+			checkPlan(t, m, st, tt.changes, tt.effects, tt.warn, tt.note)
 		})
 	}
+}
+
+// checkPlan plans st and compares the changes' addresses and effects; a
+// warning and a note must contain warn and note, and with warn "" there
+// must be no warning at all. It returns the plan.
+func checkPlan(t *testing.T, m *Module, st *State, changes, effects []string, warn, note string) module.Plan {
+	t.Helper()
+	p, err := m.Plan(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var addrs, effs []string
+	for _, ch := range p.Changes {
+		addrs = append(addrs, ch.Address)
+		effs = append(effs, ch.Effects...)
+	}
+	if !slices.Equal(addrs, changes) || !slices.Equal(effs, effects) {
+		t.Errorf("changes %v effects %v; want %v %v", addrs, effs, changes, effects)
+	}
+	if warn != "" && !has(p.Warnings, warn) {
+		t.Errorf("no warning with %q: %q", warn, p.Warnings)
+	}
+	if warn == "" && len(p.Warnings) > 0 {
+		t.Errorf("unexpected warnings %q", p.Warnings)
+	}
+	if note != "" && !has(p.Notes, note) {
+		t.Errorf("no note with %q: %q", note, p.Notes)
+	}
+	return p
 }
 
 func has(list []string, s string) bool {

@@ -43,6 +43,10 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 			p.Changes = append(p.Changes, ch)
 		}
 	}
+	if c.Container != "" {
+		m.planContainer(st, &p)
+		return p, nil
+	}
 	if c.Unit == "" {
 		return p, nil
 	}

@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"harden/modules/host"
 	"harden/modules/internal/unitdropin"
@@ -25,6 +26,15 @@ type State struct {
 	Overrides []string
 	Live      *Live  // nil offline or when systemd could not be asked
 	LiveErr   string // why Live is nil on a live machine
+
+	// With a container: daemon.json as read (nil: missing), when it last
+	// changed, and the daemon with its containers (nil offline or when
+	// they could not be read, DockerErr says why).
+	DaemonJSON    []byte
+	DaemonJSONMod time.Time
+	Docker        *Docker
+	DockerErr     string
+	daemon        daemonJSON
 }
 
 // Live is the unit and its process as systemd and the kernel see them.
@@ -52,6 +62,9 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 			return nil, fmt.Errorf("limits: %w", err)
 		}
 	}
+	if c.Container != "" {
+		return st, m.readContainer(ctx, h, st)
+	}
 	if c.Unit == "" {
 		return st, nil
 	}
@@ -69,6 +82,41 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		}
 	}
 	return st, nil
+}
+
+// readContainer reads daemon.json and, live, the daemon and its
+// containers.
+func (m *Module) readContainer(ctx context.Context, h *host.Host, st *State) error {
+	var err error
+	if st.DaemonJSON, err = readOptional(h, DaemonJSONPath); err != nil {
+		return fmt.Errorf("limits: %w", err)
+	}
+	if st.daemon, err = parseDaemonJSON(st.DaemonJSON); err == nil {
+		_, _, err = st.daemon.nofile()
+	}
+	if err != nil {
+		return fmt.Errorf("limits: %s: %w (dockerd does not start with it either: fix the file)", DaemonJSONPath, err)
+	}
+	if st.DaemonJSON != nil {
+		fi, err := h.Stat(DaemonJSONPath)
+		if err != nil {
+			return fmt.Errorf("limits: %w", err)
+		}
+		st.DaemonJSONMod = fi.ModTime()
+	}
+	if h.Offline() {
+		return nil
+	}
+	dataRoot := st.daemon.str("data-root")
+	if dataRoot == "" {
+		dataRoot = defaultDataRoot
+	}
+	if st.Docker, err = readDocker(ctx, h, dataRoot, m.cfg.Container); err != nil {
+		st.DockerErr = err.Error()
+		return nil
+	}
+	st.Docker.LiveRestore = st.daemon.boolean("live-restore")
+	return nil
 }
 
 func readOptional(h *host.Host, p string) ([]byte, error) {
