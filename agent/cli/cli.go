@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strings"
 
+	"harden/agent/plan"
 	"harden/modules/module"
 )
 
@@ -150,9 +151,18 @@ func (s *stringList) String() string     { return strings.Join(*s, ",") }
 func (s *stringList) Set(v string) error { *s = append(*s, v); return nil }
 
 func runVersion(io IO, args []string) int {
+	var asJSON bool
 	fs := newFlagSet(io, "version", "", "Print harden's version.")
+	fs.BoolVar(&asJSON, "json", false, "print machine-readable JSON on stdout")
 	if code, ok := parseFlags(fs, io, args); !ok {
 		return code
+	}
+	if asJSON {
+		emitJSON(io, struct {
+			Version       string `json:"harden_version"`
+			FormatVersion string `json:"format_version"`
+		}{version(), plan.FormatVersion})
+		return ExitOK
 	}
 	fmt.Fprintf(io.Out, "harden %s\n", version())
 	return ExitOK

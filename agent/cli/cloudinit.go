@@ -5,6 +5,7 @@ import (
 	"os"
 
 	"harden/agent/cloudinit"
+	"harden/agent/plan"
 )
 
 // runCloudInit prints a #cloud-config that installs harden and applies a
@@ -44,6 +45,17 @@ func runCloudInit(io IO, args []string) int {
 	if err != nil {
 		return fail(io, err)
 	}
+	if o.json {
+		emitJSON(io, cloudInitResult{FormatVersion: plan.FormatVersion, Profile: s.source.Name, UserData: string(doc)})
+		return ExitOK
+	}
 	_, _ = io.Out.Write(doc)
 	return ExitOK
+}
+
+// cloudInitResult is cloud-init's JSON document: the user-data as a string.
+type cloudInitResult struct {
+	FormatVersion string `json:"format_version"`
+	Profile       string `json:"profile"`
+	UserData      string `json:"user_data"`
 }

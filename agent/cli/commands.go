@@ -10,7 +10,6 @@ import (
 
 	"harden/agent/plan"
 	"harden/agent/store"
-	"harden/profiles"
 )
 
 // nothingChanged is what a verb that only reads says when it is cut short.
@@ -205,85 +204,6 @@ func askYes(io IO) bool {
 // planView shows the verb's plan on stdout as its flags ask.
 func (o *options) planView(io IO) planView {
 	return newPlanView(io, o.json, o.view, "harden plan -diff")
-}
-
-func runRollback(io IO, args []string) int {
-	var o options
-	var pendingOnly bool
-	fs := newFlagSet(io, "rollback", "[flags] [RUN-ID]",
-		"Restore what an applied run replaced (byte-identical files, old unit states, custom steps\n"+
-			"such as the firewall table) in reverse order, and reload the affected services.\n"+
-			"Default: the last applied run. Rolling back twice is harmless.")
-	fs.StringVar(&o.root, "root", "/", "operate on an offline system under `DIR`")
-	o.log.register(fs)
-	fs.BoolVar(&pendingOnly, "pending", false,
-		"roll back only the run waiting for 'harden confirm', if any (used by the rollback timer and at boot)")
-	words, code, ok := parseArgs(fs, io, args, 1)
-	if !ok {
-		return code
-	}
-	id := "" // the last applied run
-	if len(words) == 1 {
-		id = words[0]
-	}
-	// Rollback needs no profile: the run's journal says it all.
-	s, ok := o.machine(io)
-	if !ok {
-		return ExitError
-	}
-	e, _ := s.engine(nil)
-	ctx, cancel := interruptContext(io.Err, fmt.Sprintf("The rollback may be half done: run `%s` again.",
-		commandLine(o.root, "rollback", words...)))
-	defer cancel()
-	lock, ok := lockMachine(ctx, io, s, "rollback", rollbackLockWait(pendingOnly))
-	if !ok {
-		return ExitError
-	}
-	defer lock.Release()
-	pending, err := access.Load(s.host)
-	if err != nil {
-		return fail(io, err)
-	}
-	if pendingOnly {
-		if pending == nil || (id != "" && id != pending.Run) {
-			fmt.Fprintln(io.Out, "No unconfirmed apply to roll back.")
-			return ExitOK
-		}
-		id = pending.Run
-	}
-	run, err := e.Rollback(ctx, id)
-	if err != nil {
-		return fail(io, err)
-	}
-	if pending != nil && pending.Run == run.ID {
-		_ = access.Disarm(ctx, s.host, run.ID)
-	}
-	fmt.Fprintf(io.Out, "Run %s is rolled back (status: %s).\n", run.ID, run.Result.Status)
-	return ExitOK
-}
-
-func runProfiles(io IO, args []string) int {
-	fs := newFlagSet(io, "profiles", "[show NAME]", "List the built-in profiles, or print one.")
-	words, code, ok := parseArgs(fs, io, args, 2)
-	if !ok {
-		return code
-	}
-	switch {
-	case len(words) == 0:
-		for _, n := range profiles.Names() {
-			fmt.Fprintf(io.Out, "%-18s %s\n", n, profiles.Summary(n))
-		}
-		return ExitOK
-	case len(words) == 2 && words[0] == "show":
-		data, ok := profiles.Get(words[1])
-		if !ok {
-			return fail(io, fmt.Errorf("no built-in profile %q (built-in: %s)", words[1], strings.Join(profiles.Names(), ", ")))
-		}
-		_, _ = io.Out.Write(data)
-		return ExitOK
-	}
-	fs.Usage()
-	return ExitError
 }
 
 // fail reports err on stderr (and in -json's failure document).

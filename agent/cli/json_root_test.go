@@ -53,3 +53,24 @@ func TestApplyJSONNamesItsUndo(t *testing.T) {
 		t.Errorf("%s did not restore sshd_config", undo)
 	}
 }
+
+// status -json and rollback -json answer with documents: the run applied,
+// then rolled back.
+func TestStatusAndRollbackJSON(t *testing.T) {
+	root := stockRoot(t)
+	profile := writeProfile(t, "sshd {\n  port = 2200\n}\n")
+	code, doc, raw := runJSON(t, "apply", "-json", "-auto-approve", "-root", root, "-profile", profile, "-log-level", "error")
+	if code != ExitOK {
+		t.Fatalf("apply: exit %d\n%s", code, raw)
+	}
+	id := doc["run"].(string)
+	code, doc, raw = runJSON(t, "status", "-json", "-root", root)
+	runs, _ := doc["runs"].([]any)
+	if code != ExitOK || len(runs) != 1 || runs[0].(map[string]any)["id"] != id || runs[0].(map[string]any)["status"] != "applied" {
+		t.Errorf("status: exit %d\n%s", code, raw)
+	}
+	code, doc, raw = runJSON(t, "rollback", "-json", "-root", root, id)
+	if code != ExitOK || doc["run"] != id || doc["status"] != "rolled-back" {
+		t.Errorf("rollback: exit %d\n%s", code, raw)
+	}
+}

@@ -97,6 +97,15 @@ func TestJSONFailureIsADocument(t *testing.T) {
 	}
 }
 
+// cloud-init -json answers with JSON too: the user-data as a string.
+func TestCloudInitJSON(t *testing.T) {
+	code, doc, raw := runJSON(t, "cloud-init", "-json", "-profile", "iri-node", "-deb-url", "https://example.org/h.deb",
+		"-deb-sha256", strings.Repeat("ab", 32))
+	if code != ExitOK || doc["profile"] != "builtin:iri-node" || !strings.HasPrefix(doc["user_data"].(string), "#cloud-config") {
+		t.Errorf("exit %d, document:\n%s", code, raw)
+	}
+}
+
 // -log-format json makes every log line a JSON object; every verb that
 // logs takes the flag.
 func TestLogFormatJSON(t *testing.T) {
@@ -126,5 +135,27 @@ func TestLogFormatJSON(t *testing.T) {
 		if strings.Contains(out.String(), "-log-level") && !strings.Contains(out.String(), "-log-format") {
 			t.Errorf("%s takes -log-level but not -log-format", verb)
 		}
+	}
+}
+
+// Every verb takes -json; those that need nothing of the machine answer
+// with a document.
+func TestEveryVerbSpeaksJSON(t *testing.T) {
+	for verb := range commands() {
+		var out, errw bytes.Buffer
+		Main([]string{verb, "--help"}, strings.NewReader(""), &out, &errw)
+		if !strings.Contains(out.String(), "-json") {
+			t.Errorf("harden %s has no -json", verb)
+		}
+	}
+	for _, args := range [][]string{{"version", "-json"}, {"profiles", "-json"}, {"profiles", "show", "iri-node", "-json"}} {
+		code, doc, raw := runJSON(t, args...)
+		if code != ExitOK || doc["format_version"] == nil && doc["name"] == nil {
+			t.Errorf("%v: exit %d\n%s", args, code, raw)
+		}
+	}
+	_, doc, raw := runJSON(t, "profiles", "-json")
+	if list, _ := doc["profiles"].([]any); len(list) < 2 {
+		t.Errorf("profiles -json lists %d profiles:\n%s", len(list), raw)
 	}
 }
