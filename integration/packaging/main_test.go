@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -57,31 +56,12 @@ func buildDeb(t *testing.T, version string) string {
 	if f, ok := debFiles[version]; ok {
 		return f
 	}
-	root, err := vps.ModuleRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	start := time.Now()
-	out := filepath.Join(debDir, version)
-	cmd := exec.CommandContext(ctx, "sh", "packaging/build-deb.sh", out)
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "VERSION="+version)
-	b, err := cmd.Output()
+	f, err := vps.BuildDeb(ctx, filepath.Join(debDir, version), version)
 	if err != nil {
-		var stderr string
-		if ee, ok := err.(*exec.ExitError); ok {
-			stderr = string(ee.Stderr)
-		}
-		t.Fatalf("build-deb.sh: %v\n%s%s", err, b, stderr)
-	}
-	f := strings.TrimSpace(string(b))
-	if base := filepath.Base(f); !strings.HasPrefix(base, "harden_"+version+"_") || !strings.HasSuffix(base, ".deb") {
-		t.Fatalf("build-deb.sh made %q", f)
-	}
-	if !filepath.IsAbs(f) {
-		f = filepath.Join(root, f)
+		t.Fatal(err)
 	}
 	t.Logf("built %s in %s", filepath.Base(f), time.Since(start).Round(time.Millisecond))
 	debFiles[version] = f
