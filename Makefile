@@ -15,7 +15,7 @@ GOFLAGS_BUILD := -trimpath -buildvcs=false
 # Debian packages the test tiers use on the host.
 APT_PACKAGES := openssh-server openssh-client nftables haproxy iproute2 debootstrap \
                 systemd-container netcat-openbsd ssh-audit sshpass zstd dpkg-dev lintian \
-                cloud-init man-db
+                cloud-init man-db ansible
 
 .PHONY: all build run plan test vet fuzz root-test system-test check bench deps deb clean
 
@@ -88,6 +88,7 @@ bench:
 	$(GO) test -tags attack -run '^$$' -bench . -benchtime 2s -count 3 ./integration/attack/ | tee -a bench.txt
 	$(GO) run ./integration/attack/cmd/attackbench | tee -a bench.txt
 	HARDEN_PERF=1 $(GO) test -tags system -count=1 -v -timeout 15m -run TestPerfReport ./integration/perf/ | tee -a bench.txt
+	HARDEN_PERF=1 $(GO) test -tags system -count=1 -v -timeout 30m -run TestFleetWallTime ./integration/fleet/ | tee -a bench.txt
 
 clean:
 	rm -rf bin dist bench.txt
