@@ -78,6 +78,10 @@ func Main(args []string, in io.Reader, out, errw io.Writer) int {
 	}
 	switch args[0] {
 	case "-h", "-help", "--help", "help":
+		if len(args) == 2 && args[1] == "-json" {
+			emitJSON(sio, helpDoc())
+			return ExitOK
+		}
 		usage(out)
 		return ExitOK
 	case "-v", "-version", "--version":
@@ -113,30 +117,33 @@ func unknownCommand(args []string) string {
 	return msg
 }
 
-func usage(w io.Writer) {
-	fmt.Fprintf(w, `Usage: harden COMMAND [flags]
-
-harden hardens a Debian/Ubuntu VPS running an IOTA node: it reads an HCL
+// about is harden's description; exitCodes what its exit codes mean.
+const (
+	about = `harden hardens a Debian/Ubuntu VPS running an IOTA node: it reads an HCL
 profile, shows every change it would make (plan) and makes them (apply),
-idempotently. Every replaced file is backed up under /var/lib/harden/runs.
+idempotently. Every replaced file is backed up under /var/lib/harden/runs.`
+	exitCodes = "Exit codes: 0 success; 1 error; 2 (plan -detailed-exitcode, drift) changes pending."
+)
 
-Commands:
-`)
+func usage(w io.Writer) {
+	fmt.Fprintf(w, "Usage: harden COMMAND [flags]\n\n%s\n\nCommands:\n", about)
 	cmds := commands()
-	for _, n := range slices.Sorted(maps.Keys(cmds)) {
-		fmt.Fprintf(w, "  %-10s %s\n", n, cmds[n].summary)
+	names := slices.Sorted(maps.Keys(cmds))
+	width := 0
+	for _, n := range names {
+		width = max(width, len(n))
 	}
-	fmt.Fprintf(w, `
-Run 'harden COMMAND --help' for a command's flags.
-
-Exit codes: 0 success; 1 error; 2 (plan -detailed-exitcode) changes pending.
-`)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-*s  %s\n", width, n, cmds[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'harden COMMAND --help' for a command's flags.\n\n%s\n", exitCodes)
 }
 
 // newFlagSet makes a verb's flag set with a usage that lists its flags.
 func newFlagSet(io IO, name, synopsis, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Err)
+	io.rep.described(synopsis, about)
 	fs.Usage = func() {
 		fmt.Fprintf(fs.Output(), "Usage: harden %s %s\n\n%s\n\nFlags:\n", name, synopsis, about)
 		fs.PrintDefaults()

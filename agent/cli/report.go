@@ -26,6 +26,10 @@ type report struct {
 	errors  []string
 	diags   []diagnostic
 	refusal *refusalJSON
+
+	// The verb's flag set and help, for Describe.
+	fs              *flag.FlagSet
+	synopsis, about string
 }
 
 // parsed records the flags that shape every answer, once a verb's command
@@ -34,9 +38,16 @@ func (r *report) parsed(fs *flag.FlagSet) {
 	if r == nil {
 		return
 	}
-	r.verb = fs.Name()
+	r.verb, r.fs = fs.Name(), fs
 	isSet := func(name string) bool { f := fs.Lookup(name); return f != nil && f.Value.String() == "true" }
 	r.json, r.noColor = isSet("json"), isSet("no-color")
+}
+
+// described records a verb's help text.
+func (r *report) described(synopsis, about string) {
+	if r != nil {
+		r.synopsis, r.about = synopsis, about
+	}
 }
 
 // failed records an error the verb reported.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,73 +11,20 @@ import (
 	"testing"
 )
 
-const topText = `Usage: harden COMMAND [flags]
-
-harden hardens a machine.
-.dotted line and a back\slash.
-
-Commands:
-  apply      Make the planned changes
-  plan       Show the changes
-
-Run 'harden COMMAND --help' for a command's flags.
-
-Exit codes: 0 success; 1 error.
-`
-
-const planText = `Usage: harden plan [flags]
-
-Read the machine and show every change.
-
-Flags:
-  -detailed-exitcode
-    	exit 0 when there are no changes, 2 when there are
-  -profile FILE
-    	profile FILE, or the name of a built-in profile
-  -x	one-letter flag
-`
-
-func TestParseTop(t *testing.T) {
-	top, err := parseTop(topText)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if top.Synopsis != "harden COMMAND [flags]" {
-		t.Errorf("synopsis %q", top.Synopsis)
-	}
-	if len(top.Commands) != 2 || top.Commands[1] != (commandHelp{"plan", "Show the changes"}) {
-		t.Errorf("commands %+v", top.Commands)
-	}
-	if len(top.Trailer) != 3 || top.Trailer[2] != "Exit codes: 0 success; 1 error." {
-		t.Errorf("trailer %q", top.Trailer)
-	}
-	if _, err := parseTop("harden: no usage\n"); err == nil {
-		t.Error("text without Usage: parsed")
-	}
-}
-
-func TestParseCommand(t *testing.T) {
-	p, err := parseCommand(planText)
-	if err != nil {
-		t.Fatal(err)
-	}
-	want := []flagHelp{
-		{"-detailed-exitcode", "", "exit 0 when there are no changes, 2 when there are"},
-		{"-profile", "FILE", "profile FILE, or the name of a built-in profile"},
-		{"-x", "", "one-letter flag"},
-	}
-	if len(p.Flags) != len(want) {
-		t.Fatalf("flags %+v", p.Flags)
-	}
-	for i := range want {
-		if p.Flags[i] != want[i] {
-			t.Errorf("flag %d: got %+v, want %+v", i, p.Flags[i], want[i])
-		}
-	}
-	if strings.Join(p.About, "|") != "Read the machine and show every change." {
-		t.Errorf("about %q", p.About)
-	}
-}
+const sampleHelp = `{
+  "about": "harden hardens a machine.\n.dotted line and a back\\slash.",
+  "exit_codes": "Exit codes: 0 success; 1 error.",
+  "commands": [
+    {"name": "apply", "summary": "Make the planned changes", "synopsis": "harden apply", "about": "", "flags": []},
+    {"name": "plan", "summary": "Show the changes", "synopsis": "harden plan [flags]",
+     "about": "Read the machine and show every change.",
+     "flags": [
+       {"name": "detailed-exitcode", "usage": "exit 0 when there are no changes, 2 when there are"},
+       {"name": "profile", "arg": "FILE", "usage": "profile FILE, or the name of a built-in profile"},
+       {"name": "log-level", "arg": "LEVEL", "usage": "log LEVEL", "default": "info"}
+     ]}
+  ]
+}`
 
 func TestRoffEscapes(t *testing.T) {
 	for in, want := range map[string]string{
@@ -95,26 +43,37 @@ func TestRoffEscapes(t *testing.T) {
 // TestManPageRenders writes the page for the sample help and, when man is
 // installed, has man render it with warnings on: none may appear.
 func TestManPageRenders(t *testing.T) {
-	top, _ := parseTop(topText)
-	plan, _ := parseCommand(planText)
+	var help helpDoc
+	if err := json.Unmarshal([]byte(sampleHelp), &help); err != nil {
+		t.Fatal(err)
+	}
 	var buf bytes.Buffer
-	manPage{Version: "1.0", Date: "2026-01-02", Top: top,
-		Commands: map[string]helpPage{"plan": plan}}.write(&buf)
+	manPage{Version: "1.0", Date: "2026-01-02", Help: help}.write(&buf)
 	page := buf.String()
 	for _, want := range []string{`.TH HARDEN 1 "2026-01-02" "harden 1.0"`, `.SS "harden plan [flags]"`,
 		`.BI "\-profile" " " "FILE"`, ".B \\-detailed\\-exitcode", `\&.dotted line and a back\eslash.`,
+		"log LEVEL (default: info)",
 		// apply has no page of its own: its summary stands in.
 		".SS \"harden apply\"\nMake the planned changes"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)
 		}
 	}
+	if out := renderMan(t, buf.Bytes()); out != "" && !strings.Contains(out, "-detailed-exitcode") {
+		t.Errorf("rendered page lacks the flag:\n%s", out)
+	}
+}
+
+// renderMan has man render the page with warnings on: none may appear. It
+// returns the rendered text ("" when man is not installed).
+func renderMan(t *testing.T, page []byte) string {
+	t.Helper()
 	if _, err := exec.LookPath("man"); err != nil {
 		t.Log("man not installed; rendering not checked")
-		return
+		return ""
 	}
 	file := filepath.Join(t.TempDir(), "harden.1")
-	if err := os.WriteFile(file, buf.Bytes(), 0o644); err != nil {
+	if err := os.WriteFile(file, page, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command("man", "--warnings", "-l", file)
@@ -128,9 +87,7 @@ func TestManPageRenders(t *testing.T) {
 	if stderr.Len() > 0 {
 		t.Errorf("man warns:\n%s", stderr.String())
 	}
-	if !strings.Contains(string(out), "-detailed-exitcode") {
-		t.Errorf("rendered page lacks the flag:\n%s", out)
-	}
+	return string(out)
 }
 
 func TestLicenseOf(t *testing.T) {

@@ -1,7 +1,7 @@
 // Command debmeta writes the parts of the harden .deb that are derived from
 // the built binary, so they never drift from it:
 //
-//	debmeta man -bin BIN -version V -date YYYY-MM-DD        harden(1) in roff, from every --help
+//	debmeta man -bin BIN -version V -date YYYY-MM-DD        harden(1) in roff, from harden help -json
 //	debmeta copyright -bin BIN -header FILE                 DEP-5 copyright of harden and each linked Go module
 //
 // It uses the standard library only, so the main module gains no
@@ -10,6 +10,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -39,7 +40,7 @@ func main() {
 
 func runMan(args []string) error {
 	fs := flag.NewFlagSet("man", flag.ExitOnError)
-	bin := fs.String("bin", "", "harden binary to ask for --help (runs on this machine)")
+	bin := fs.String("bin", "", "harden binary to ask for help -json (runs on this machine)")
 	version := fs.String("version", "", "version shown in the page footer")
 	date := fs.String("date", "", "date shown in the page footer, YYYY-MM-DD")
 	fs.Parse(args)
@@ -55,40 +56,24 @@ func runMan(args []string) error {
 	return nil
 }
 
-// collectHelp runs BIN --help and BIN VERB --help for every listed verb.
+// collectHelp asks the binary for its verbs and their flags (harden help
+// -json): the page is made from the flag sets themselves, not from help
+// text laid out for a person.
 func collectHelp(bin string) (manPage, error) {
-	top, err := helpOutput(bin, "--help")
-	if err != nil {
-		return manPage{}, err
-	}
-	t, err := parseTop(top)
-	if err != nil {
-		return manPage{}, err
-	}
-	page := manPage{Top: t, Commands: map[string]helpPage{}}
-	for _, c := range t.Commands {
-		out, err := helpOutput(bin, c.Name, "--help")
-		if err != nil {
-			return manPage{}, err
-		}
-		p, err := parseCommand(out)
-		if err != nil {
-			return manPage{}, fmt.Errorf("%s --help: %w", c.Name, err)
-		}
-		page.Commands[c.Name] = p
-	}
-	return page, nil
-}
-
-// helpOutput is what the binary prints on stdout for a help request.
-func helpOutput(bin string, args ...string) (string, error) {
 	var out, errb bytes.Buffer
-	cmd := exec.Command(bin, args...)
+	cmd := exec.Command(bin, "help", "-json")
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("%s %s: %w\n%s", bin, strings.Join(args, " "), err, errb.String())
+		return manPage{}, fmt.Errorf("%s help -json: %w\n%s", bin, err, errb.String())
 	}
-	return out.String(), nil
+	var page manPage
+	if err := json.Unmarshal(out.Bytes(), &page.Help); err != nil {
+		return manPage{}, fmt.Errorf("%s help -json: %w", bin, err)
+	}
+	if len(page.Help.Commands) == 0 {
+		return manPage{}, fmt.Errorf("%s help -json lists no commands", bin)
+	}
+	return page, nil
 }
 
 func runCopyright(args []string) error {
