@@ -35,7 +35,7 @@ const (
 func TestPublishedPortsObeyTheProfile(t *testing.T) {
 	forEachSuite(t, func(t *testing.T, rel vps.Release) {
 		start := time.Now()
-		d := bootDocker(t, rel)
+		d := bootDocker(t, rel, map[string]string{})
 		d.runNode("node")
 		// Before harden nothing filters: the API answers from outside, so
 		// the checks below can fail.
@@ -49,7 +49,7 @@ func TestPublishedPortsObeyTheProfile(t *testing.T) {
 			t.Errorf("the plan does not say that it found Docker:\n%s", out)
 		}
 		d.check("after apply", "node")
-		d.emptyPlan()
+		d.emptyPlan("-profile " + profilePath)
 		t.Logf("chains on the VPS:\n%s", d.MustShell("nft list chains").Stdout)
 		t.Logf("harden's table:\n%s", d.MustShell("nft list table inet harden").Stdout)
 

@@ -4,6 +4,7 @@ package containers
 
 import (
 	"fmt"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -15,10 +16,10 @@ import (
 )
 
 // nodeImage is the container image every scenario builds inside its VPS:
-// the static tcplisten and busybox, nothing else.
+// the static binaries (tcplisten, iristub) and busybox, nothing else.
 const nodeImage = "harden-test/node"
 
-// profilePath is where a scenario's profile goes inside the VPS.
+// profilePath is where a scenario's own profile goes inside the VPS.
 const profilePath = "/etc/harden/containers.hcl"
 
 // dockerVPS is a booted VPS running Docker, with a listener on the host's
@@ -29,19 +30,26 @@ type dockerVPS struct {
 	outside string // host:port of the listener
 }
 
-// bootDocker boots the release's Docker VPS with tcplisten in it and
-// builds nodeImage there, offline.
-func bootDocker(t *testing.T, rel vps.Release) *dockerVPS {
+// bootDocker boots the release's Docker VPS with the static binaries in
+// /usr/local/bin and files (path in the VPS -> content) written before the
+// first boot, and builds nodeImage there, offline.
+func bootDocker(t *testing.T, rel vps.Release, files map[string]string) *dockerVPS {
 	t.Helper()
 	d := &dockerVPS{t: t}
-	listener := tcplisten(t)
+	bins := binaries(t)
 	d.Machine = vps.Boot(t, vps.Options{Release: rel, Docker: true, Prepare: func(m *vps.Machine) error {
-		data, err := os.ReadFile(listener)
-		if err != nil {
-			return err
+		all := maps.Clone(files)
+		for name, bin := range bins {
+			data, err := os.ReadFile(bin)
+			if err != nil {
+				return err
+			}
+			all["/usr/local/bin/"+name] = string(data)
 		}
-		if err := os.WriteFile(filepath.Join(m.Dir, "usr/local/bin/tcplisten"), data, 0o755); err != nil {
-			return err
+		for p, data := range all {
+			if err := writeFile(m, p, data); err != nil {
+				return err
+			}
 		}
 		ln, err := m.ListenHost()
 		if err != nil {
@@ -52,10 +60,23 @@ func bootDocker(t *testing.T, rel vps.Release) *dockerVPS {
 		return nil
 	}})
 	start := time.Now()
-	d.MustShell("set -e; dir=$(mktemp -d); cp /usr/local/bin/tcplisten \"$(command -v busybox)\" \"$dir\"/;" +
+	d.MustShell("set -e; dir=$(mktemp -d); cp /usr/local/bin/tcplisten /usr/local/bin/iristub \"$(command -v busybox)\" \"$dir\"/;" +
 		" tar -C \"$dir\" -c . | docker import - " + nodeImage + "; rm -r \"$dir\"")
 	t.Logf("image %s imported in %s", nodeImage, time.Since(start).Round(time.Millisecond))
 	return d
+}
+
+// writeFile writes a file into the machine's tree (executable under bin/).
+func writeFile(m *vps.Machine, p, data string) error {
+	full := filepath.Join(m.Dir, p)
+	if err := os.MkdirAll(filepath.Dir(full), 0o755); err != nil {
+		return err
+	}
+	mode := os.FileMode(0o644)
+	if strings.Contains(p, "/bin/") {
+		mode = 0o755
+	}
+	return os.WriteFile(full, []byte(data), mode)
 }
 
 // greet answers every connection to ln with word.
@@ -96,21 +117,34 @@ func (d *dockerVPS) checkEgress(when, container string) {
 // confirms from a new session. It returns apply's output.
 func (d *dockerVPS) apply(profile string) string {
 	d.t.Helper()
-	if err := os.MkdirAll(filepath.Join(d.Dir, filepath.Dir(profilePath)), 0o755); err != nil {
+	if err := writeFile(d.Machine, profilePath, profile); err != nil {
 		d.t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(d.Dir, profilePath), []byte(profile), 0o644); err != nil {
-		d.t.Fatal(err)
+	return d.applyAndConfirm("-profile "+profilePath, d.Port)
+}
+
+// applyAndConfirm applies with args from a session on d.Port, waits for
+// sshd on sshPort (where the profile puts it) and confirms from a new
+// session there, as the operator is told to. It returns apply's output.
+func (d *dockerVPS) applyAndConfirm(args string, sshPort int) string {
+	d.t.Helper()
+	r := d.MustSudo("harden apply -auto-approve " + args)
+	if err := d.WaitSSH(sshPort, 10*time.Second); err != nil {
+		d.t.Fatalf("sshd does not answer on %d after apply: %v\n%s", sshPort, err, r)
 	}
-	r := d.MustSudo("harden apply -auto-approve -profile " + profilePath)
+	d.Port = sshPort
 	d.MustSudo("harden confirm")
+	// sshd re-executes on the reload that closes the old port.
+	if err := d.WaitSSH(sshPort, 10*time.Second); err != nil {
+		d.t.Fatalf("sshd does not answer on %d after confirm: %v", sshPort, err)
+	}
 	return r.Stdout + r.Stderr
 }
 
-// emptyPlan fails the test unless a plan shows no change.
-func (d *dockerVPS) emptyPlan() {
+// emptyPlan fails the test unless a plan of args shows no change.
+func (d *dockerVPS) emptyPlan(args string) {
 	d.t.Helper()
-	if r := d.Sudo("harden plan -detailed-exitcode -profile " + profilePath); r.Exit != 0 {
+	if r := d.Sudo("harden plan -detailed-exitcode " + args); r.Exit != 0 {
 		d.t.Errorf("the plan after apply is not empty:\n%s", r)
 	}
 }

@@ -22,7 +22,7 @@ import (
 // TestMain checks that the suite leaves the host as it found it: no
 // ruleset change, no new listening socket, no machine left.
 func TestMain(m *testing.M) {
-	code := vps.RunSuite(m, "containers", 22, gossipPort, apiPort, strayPort)
+	code := vps.RunSuite(m, "containers", 22, gossipPort, apiPort, strayPort, sshPort, proxyPort)
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
@@ -32,21 +32,34 @@ func TestMain(m *testing.M) {
 var (
 	buildOnce sync.Once
 	buildDir  string
-	listener  string
+	built     map[string]string // name -> static binary
 	buildErr  error
 )
 
-// tcplisten is the static tcplisten binary put into the container images,
-// built once for the suite.
-func tcplisten(t *testing.T) string {
+// staticBinaries are what the container images hold besides busybox: the
+// test listener and the IRI stand-in.
+var staticBinaries = map[string]string{
+	"tcplisten": "./integration/nodes/cmd/tcplisten",
+	"iristub":   "./integration/iristub/cmd/iristub",
+}
+
+// binaries builds the static binaries once for the suite and returns them
+// by name.
+func binaries(t *testing.T) map[string]string {
 	t.Helper()
 	buildOnce.Do(func() {
-		if buildDir, buildErr = os.MkdirTemp("", "harden-containers-"); buildErr == nil {
-			listener, buildErr = vps.BuildStatic(context.Background(), buildDir, "tcplisten", "./integration/nodes/cmd/tcplisten")
+		if buildDir, buildErr = os.MkdirTemp("", "harden-containers-"); buildErr != nil {
+			return
+		}
+		built = map[string]string{}
+		for name, pkg := range staticBinaries {
+			if built[name], buildErr = vps.BuildStatic(context.Background(), buildDir, name, pkg); buildErr != nil {
+				return
+			}
 		}
 	})
 	if buildErr != nil {
 		t.Fatalf("containers: %v", buildErr)
 	}
-	return listener
+	return built
 }
