@@ -45,13 +45,22 @@ func startStubIn(t *testing.T, ns *Netns) *iristub.Server {
 	if err != nil {
 		t.Fatal(err)
 	}
+	stopWhenIdle(t, stub)
+	return stub
+}
+
+// stopWhenIdle closes a stand-in node at the end of the test, once its
+// workers are done (bounded).
+func stopWhenIdle(t *testing.T, stub interface {
+	WaitIdle(context.Context) error
+	Close() error
+}) {
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 		defer cancel()
 		stub.WaitIdle(ctx)
 		stub.Close()
 	})
-	return stub
 }
 
 // TestWithoutProxyTheNodeStalls reproduces the seed: slow calls take every
@@ -88,15 +97,15 @@ func startProxyWith(t *testing.T, stub *iristub.Server, profile string) *Proxy {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return startProxyIn(t, nil, stub, s)
+	return startProxyIn(t, nil, stub.Addr(), s)
 }
 
 // startProxyIn runs haproxy on the rendering of s in a namespace (nil: the
 // host's).
-func startProxyIn(t *testing.T, ns *Netns, stub *iristub.Server, s haproxy.Settings) *Proxy {
+func startProxyIn(t *testing.T, ns *Netns, nodeAddr string, s haproxy.Settings) *Proxy {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	p, err := StartProxyIn(ctx, ns, t.TempDir(), s, stub.Addr())
+	p, err := StartProxyIn(ctx, ns, t.TempDir(), s, nodeAddr)
 	if err != nil {
 		cancel()
 		t.Fatal(err)

@@ -37,7 +37,7 @@ func TestFullClientTableLimits(t *testing.T) {
 				t.Fatal(err)
 			}
 			s.ClientTableSize = size
-			p := startProxyIn(t, nil, stub, s)
+			p := startProxyIn(t, nil, stub.Addr(), s)
 			call := func(last byte, body string) (int, error) {
 				return Call(Client(net.IPv4(127, 0, 0, last), 5*time.Second, false), p.Addr, body, nil)
 			}
@@ -71,7 +71,7 @@ func TestIPv6ClientsCountPerPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxyIn(t, ns, stub, s)
+	p := startProxyIn(t, ns, stub.Addr(), s)
 	call := func(src net.IP, addr, body string) int {
 		st, _ := Call(ClientIn(ns, src, 10*time.Second, false), addr, body, nil)
 		return st
@@ -109,7 +109,7 @@ func TestIPv6HeavyCallsCountPerPrefix(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := startProxyIn(t, ns, stub, s)
+	p := startProxyIn(t, ns, stub.Addr(), s)
 	call := func(src net.IP) int {
 		st, _ := Call(ClientIn(ns, src, 10*time.Second, false), p.Addr6, SlowTips, nil)
 		return st

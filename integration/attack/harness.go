@@ -341,19 +341,26 @@ func (a Attack) Run(addr string) Result {
 			mu.Unlock()
 		}()
 	}
-	// Let the attack land before the wallet calls.
-	time.Sleep(100 * time.Millisecond)
-	legit := Client(LegitIP, a.Dur+5*time.Second, true)
-	end := time.Now().Add(a.Dur)
-	for time.Now().Before(end) {
-		start := time.Now()
-		st, err := Call(legit, addr, NodeInfo, nil)
-		res.Legit.Samples = append(res.Legit.Samples, time.Since(start))
-		if err != nil || st != http.StatusOK {
-			res.Legit.Failures++
-		}
-		time.Sleep(a.Interval)
-	}
+	res.Legit = legitCalls(a.Dur, a.Interval, func(c *http.Client) (int, error) { return Call(c, addr, NodeInfo, nil) })
 	wg.Wait()
 	return res
+}
+
+// legitCalls is the wallet: after the attack has landed, one call every
+// interval for dur, timed.
+func legitCalls(dur, interval time.Duration, call func(*http.Client) (int, error)) Latencies {
+	time.Sleep(100 * time.Millisecond)
+	var l Latencies
+	legit := Client(LegitIP, dur+5*time.Second, true)
+	end := time.Now().Add(dur)
+	for time.Now().Before(end) {
+		start := time.Now()
+		st, err := call(legit)
+		l.Samples = append(l.Samples, time.Since(start))
+		if err != nil || st != http.StatusOK {
+			l.Failures++
+		}
+		time.Sleep(interval)
+	}
+	return l
 }

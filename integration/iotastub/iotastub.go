@@ -14,8 +14,10 @@
 //     threads): iota_devInspectTransactionBlock and
 //     iota_dryRunTransactionBlock hold their worker for a long time and
 //     keep computing after the client has gone, as the node's synchronous
-//     Move execution does, while iota_getLatestCheckpointSequenceNumber
-//     is answered at once when a worker is free;
+//     Move execution does (a call whose client left before a worker was
+//     free is dropped, as the node drops its future), while
+//     iota_getLatestCheckpointSequenceNumber is answered at once when a
+//     worker is free;
 //   - the client as the node's traffic controller would see it:
 //     the socket's address, or with ProxyHops (policy-config's
 //     client-id-source: x-forwarded-for: N) the N-th entry from the end of
@@ -24,6 +26,7 @@ package iotastub
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"maps"
@@ -133,9 +136,9 @@ func (s *Server) rpc(w http.ResponseWriter, r *http.Request) {
 	var answer any
 	switch trimmed := bytes.TrimLeft(body, " \t\r\n"); trimmed[0] {
 	case '{':
-		answer = s.call(body, client)
+		answer = s.call(r.Context(), body, client)
 	case '[':
-		answer = s.batch(body, client)
+		answer = s.batch(r.Context(), body, client)
 	default:
 		answer = failure(nil, -32600, "Invalid request")
 	}
@@ -149,7 +152,7 @@ func jsonContentType(v string) bool {
 	return err == nil && (mt == "application/json" || strings.HasPrefix(mt, "application/") && strings.HasSuffix(mt, "+json"))
 }
 
-func (s *Server) batch(body []byte, client string) any {
+func (s *Server) batch(ctx context.Context, body []byte, client string) any {
 	if !s.opts.Batches {
 		return failure(nil, -32005, "Batched requests are not supported by this server")
 	}
@@ -157,13 +160,14 @@ func (s *Server) batch(body []byte, client string) any {
 	json.Unmarshal(body, &elems)
 	answers := make([]any, 0, len(elems))
 	for _, e := range elems {
-		answers = append(answers, s.call(e, client))
+		answers = append(answers, s.call(ctx, e, client))
 	}
 	return answers
 }
 
-// call decodes one request object and computes it on a worker.
-func (s *Server) call(raw []byte, client string) any {
+// call decodes one request object and computes it on a worker (unless its
+// client left before one was free: the node drops the call's future).
+func (s *Server) call(ctx context.Context, raw []byte, client string) any {
 	req, err := decodeRequest(raw)
 	if err != nil {
 		return failure(req.ID, -32600, "Invalid request")
@@ -176,7 +180,7 @@ func (s *Server) call(raw []byte, client string) any {
 	s.clients[client]++
 	s.mu.Unlock()
 	var result any
-	s.Run(req.Method, func() { result = work() })
+	s.RunUnlessGone(ctx, req.Method, func() { result = work() })
 	return map[string]any{"jsonrpc": "2.0", "result": result, "id": req.ID}
 }
 

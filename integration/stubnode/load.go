@@ -71,9 +71,22 @@ func (l *Load) ConnState(_ net.Conn, st http.ConnState) {
 // The work is not tied to any request's context: like the real nodes, the
 // stand-in keeps computing after its client has gone away.
 func (l *Load) Run(name string, work func()) {
+	l.RunUnlessGone(context.Background(), name, work)
+}
+
+// RunUnlessGone is Run for a node that drops a call whose client went
+// away before a worker took it up (an async server drops the call's
+// future); once started, the work runs to its end all the same. It
+// reports whether the work ran.
+func (l *Load) RunUnlessGone(ctx context.Context, name string, work func()) bool {
 	l.waiting.Add(1)
-	l.workers <- struct{}{}
-	l.waiting.Add(-1)
+	select {
+	case l.workers <- struct{}{}:
+		l.waiting.Add(-1)
+	case <-ctx.Done():
+		l.waiting.Add(-1)
+		return false
+	}
 	raise(&l.peakBusy, l.busy.Add(1))
 	l.mu.Lock()
 	l.served[name]++
@@ -83,6 +96,7 @@ func (l *Load) Run(name string, work func()) {
 		<-l.workers
 	}()
 	work()
+	return true
 }
 
 // ResetPeaks starts peak tracking afresh from the current values.

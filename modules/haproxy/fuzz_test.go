@@ -27,6 +27,8 @@ func FuzzRender(f *testing.F) {
 		`addresses = ["fe80::1%eth0\nlisten x"]`,
 		`trusted_addresses = ["10.0.0.0/8", "2001:db8::1"]`,
 		`allowed_commands = ["getNodeInfo", "attachToTangle"]` + "\n" + `heavy_maxconn_per_ip = 0`,
+		`api = "iota-json-rpc"` + "\n" + `cors_origins = ["https://a.example", "http://[::1]:3000"]`,
+		`api = "iota-json-rpc"` + "\n" + `max_batch = 2` + "\n" + `websocket = true` + "\n" + `node = "[::1]:9000"`,
 	} {
 		f.Add(seed)
 	}
@@ -36,7 +38,11 @@ func FuzzRender(f *testing.F) {
 			return
 		}
 		s := m.Settings()
-		for _, v := range append(append([]string{s.Node, logTarget(s.Log)}, s.Addresses...), s.TrustedAddresses...) {
+		words := append(append([]string{s.Node, logTarget(s.Log)}, s.Addresses...), s.TrustedAddresses...)
+		if s.JSONRPC != nil {
+			words = append(words, s.JSONRPC.CORSOrigins...)
+		}
+		for _, v := range words {
 			if !moduletest.PlainWord(v) {
 				t.Fatalf("accepted %q, which is not one plain word", v)
 			}

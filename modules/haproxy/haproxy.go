@@ -92,6 +92,9 @@ type iriPeer interface {
 // not apply REMOTE_LIMIT_API: an allowlist that lets one of those commands
 // through would open it to the world, so that is an error.
 func (m *Module) Link(peers module.Peers) hcl.Diagnostics {
+	if diags := m.linkAPI(peers); diags != nil || m.settings.JSONRPC != nil {
+		return diags
+	}
 	p, ok := peers.Lookup("iri")
 	if !ok {
 		return nil
@@ -269,6 +272,9 @@ func (m *Module) Plan(state module.State) (module.Plan, error) {
 // warnings name settings the operator chose to leave weak.
 func (m *Module) warnings() []string {
 	s := m.settings
+	if s.JSONRPC != nil {
+		return jsonRPCWarnings(s)
+	}
 	var w []string
 	if s.HeavyTimeout < iriTipSelectionTimeout {
 		w = append(w, fmt.Sprintf("heavy_timeout %s is shorter than IRI's tip-selection timeout (%s): the proxy frees "+

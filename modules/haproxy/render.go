@@ -17,7 +17,30 @@ const header = `# Managed by harden (haproxy block of the profile). The whole fi
 func Render(s Settings) string {
 	var b strings.Builder
 	w := func(format string, args ...any) { fmt.Fprintf(&b, format+"\n", args...) }
-	b.WriteString(header)
+	renderHead(w, s)
+	if s.JSONRPC != nil {
+		renderJSONRPC(w, s)
+		return b.String()
+	}
+	renderFrontend(w, s)
+	powAllowed := contains(s.AllowedCommands, powCommand)
+	renderSlotComment(w)
+	renderBackend(w, "iri_node", "every other allowed command", s.Node, s.NodeMaxConn, s.NodeQueueTimeout, s.NodeTimeout)
+	if len(heavyRouted(s)) > 0 {
+		renderBackend(w, "iri_heavy", "heavy commands: a tiny maxconn and a short queue", s.Node,
+			s.HeavyMaxConn, s.HeavyQueueTimeout, s.HeavyTimeout)
+	}
+	if powAllowed {
+		renderBackend(w, "iri_pow", "proof of work, globally bounded", s.Node, s.PoWMaxConn, s.PoWQueueTimeout, s.PoWTimeout)
+	}
+	renderClientTables(w, s)
+	return b.String()
+}
+
+// renderHead writes the header comment and the global and defaults
+// sections both gateways share.
+func renderHead(w func(string, ...any), s Settings) {
+	w("%s", strings.TrimSuffix(header, "\n"))
 
 	w("")
 	w("global")
@@ -51,9 +74,11 @@ func Render(s Settings) string {
 	w("    timeout http-keep-alive %s", dur(s.KeepAliveTimeout))
 	w("    timeout queue %s", dur(s.NodeQueueTimeout))
 	w("    timeout server %s", dur(s.NodeTimeout))
+}
 
-	renderFrontend(w, s)
-	powAllowed := contains(s.AllowedCommands, powCommand)
+// renderSlotComment says why the backends wait as long as the node
+// computes.
+func renderSlotComment(w func(string, ...any)) {
 	w("")
 	w("# The node keeps computing after its client has gone away. A server timeout")
 	w("# shorter than the node's worst computation would free the proxy's slot while")
@@ -62,30 +87,10 @@ func Render(s Settings) string {
 	w("# node may compute, maxconn bounds the node's sockets and busy workers, and a")
 	w("# client that aborts does not abort the node's connection (no abortonclose):")
 	w("# the slot stays taken until the node is really done.")
-	renderBackend(w, "iri_node", "every other allowed command", s.Node, s.NodeMaxConn, s.NodeQueueTimeout, s.NodeTimeout)
-	if len(heavyRouted(s)) > 0 {
-		renderBackend(w, "iri_heavy", "heavy commands: a tiny maxconn and a short queue", s.Node,
-			s.HeavyMaxConn, s.HeavyQueueTimeout, s.HeavyTimeout)
-	}
-	if powAllowed {
-		renderBackend(w, "iri_pow", "proof of work, globally bounded", s.Node, s.PoWMaxConn, s.PoWQueueTimeout, s.PoWTimeout)
-	}
-	renderClientTables(w, s)
-	return b.String()
 }
 
 func renderFrontend(w func(string, ...any), s Settings) {
-	w("")
-	w("frontend iri_api")
-	for _, a := range s.Addresses {
-		w("    bind %s", bindAddr(a, s.Port))
-	}
-	w("    maxconn %d", s.MaxConn)
-	w("    option http-buffer-request")
-	w("    # One line per request: client, JSON command, verdict, status and the time the")
-	w("    # node took (node_ms, -1 when the request never reached it). Never a body.")
-	w(`    log-format "%%ci:%%cp [%%tr] %%ft %%b/%%s cmd=%%[var(txn.cmd_log)] verdict=%%[var(txn.verdict)] status=%%ST bytes=%%B node_ms=%%Tr queue_ms=%%Tw total_ms=%%Ta term=%%tsc conns=%%ac/%%fc/%%bc/%%sc queues=%%sq/%%bq"`)
-
+	renderFrontendHead(w, s, "iri_api", "JSON command", "cmd=%%[var(txn.cmd_log)]")
 	renderClientLimits(w, s)
 	w("    http-request set-var(txn.verdict) str(pass)")
 	if s.MaxRequestsPerIP > 0 {
@@ -154,6 +159,22 @@ func renderFrontend(w func(string, ...any), s Settings) {
 		w("    use_backend iri_heavy if { var(txn.cmd) -m str %s }", strings.Join(heavy, " "))
 	}
 	w("    default_backend iri_node")
+}
+
+// renderFrontendHead opens a frontend: its binds, its connection cap, a
+// whole body before any rule, and one log line per request naming what
+// (logField) the request asked for.
+func renderFrontendHead(w func(string, ...any), s Settings, name, what, logField string) {
+	w("")
+	w("frontend %s", name)
+	for _, a := range s.Addresses {
+		w("    bind %s", bindAddr(a, s.Port))
+	}
+	w("    maxconn %d", s.MaxConn)
+	w("    option http-buffer-request")
+	w("    # One line per request: client, %s, verdict, status and the time the", what)
+	w("    # node took (node_ms, -1 when the request never reached it). Never a body.")
+	w(`    log-format "%%ci:%%cp [%%tr] %%ft %%b/%%s ` + logField + ` verdict=%%[var(txn.verdict)] status=%%ST bytes=%%B node_ms=%%Tr queue_ms=%%Tw total_ms=%%Ta term=%%tsc conns=%%ac/%%fc/%%bc/%%sc queues=%%sq/%%bq"`)
 }
 
 // deny renders a verdict: the variable the log line names, then the deny

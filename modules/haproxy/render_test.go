@@ -23,11 +23,20 @@ type peers map[string]module.Module
 
 func (p peers) Lookup(name string) (module.Module, bool) { m, ok := p[name]; return m, ok }
 
+// fakeIota stands in for the iota module in Link.
+type fakeIota struct {
+	module.Module
+	addr string
+}
+
+func (f fakeIota) JSONRPCAddress() string { return f.addr }
+
 // variant is one profile block whose rendering is kept as a golden file.
 type variant struct {
 	name string
 	src  string
 	iri  *fakeIRI
+	iota *fakeIota
 }
 
 var variants = []variant{
@@ -59,6 +68,21 @@ var variants = []variant{
   rate_period         = "1m"
 }`, iri: &fakeIRI{limited: []string{"addNeighbors", "removeNeighbors", "getNeighbors", "attachToTangle",
 		"interruptAttachingToTangle", "getNodeAPIConfiguration"}, port: 14266}},
+	{name: "iota-json-rpc", src: `haproxy {
+  api = "iota-json-rpc"
+}`, iota: &fakeIota{addr: "127.0.0.1:9000"}},
+	{name: "iota-json-rpc-full", src: `haproxy {
+  api                   = "iota-json-rpc"
+  addresses             = ["0.0.0.0", "::"]
+  allowed_methods       = ["iota_getLatestCheckpointSequenceNumber", "iota_getObject", "iota_devInspectTransactionBlock",
+                           "iotax_subscribeEvent"]
+  heavy_maxconn         = 2
+  max_batch             = 3
+  cors_origins          = ["https://wallet.example.org", "http://localhost:3000"]
+  websocket             = true
+  trusted_addresses     = ["10.1.0.0/16"]
+  heavy_requests_per_ip = 0
+}`, iota: &fakeIota{addr: "127.0.0.1:9100"}},
 }
 
 // decodeVariant decodes and links a variant's block.
@@ -70,6 +94,11 @@ func decodeVariant(t testing.TB, v variant) *Module {
 	}
 	if v.iri != nil {
 		if diags := m.Link(peers{"iri": *v.iri}); diags.HasErrors() {
+			t.Fatalf("%s: link: %s", v.name, diags.Error())
+		}
+	}
+	if v.iota != nil {
+		if diags := m.Link(peers{"iota": *v.iota}); diags.HasErrors() {
 			t.Fatalf("%s: link: %s", v.name, diags.Error())
 		}
 	}

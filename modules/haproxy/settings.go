@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"path"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hashicorp/hcl/v2"
@@ -78,6 +79,10 @@ type Settings struct {
 	// ClientTableSize is the entries of each per-client table (tests fill
 	// a small one).
 	ClientTableSize int
+
+	// JSONRPC is the JSON-RPC gateway's own part, set when the block
+	// fronts iota-node (api = "iota-json-rpc"); nil for IRI.
+	JSONRPC *JSONRPC
 }
 
 // IRI gives up a tip-selection walk after TIP_SELECTION_TIMEOUT_SEC (60 s by
@@ -125,29 +130,76 @@ func DefaultSettings() Settings {
 	}
 }
 
-// attributes the haproxy block accepts.
-var attributes = []string{
-	"addresses", "port", "node", "allowed_commands", "heavy_commands",
-	"max_body_bytes", "strict_json", "require_api_version", "require_json_content_type", "cors",
+// commonAttributes are the haproxy block's attributes whatever API it
+// fronts.
+var commonAttributes = []string{
+	"api", "addresses", "port", "node", "max_body_bytes",
 	"max_conn_per_ip", "max_requests_per_ip", "rate_period", "trusted_addresses",
 	"node_maxconn", "node_timeout", "node_queue_timeout",
 	"heavy_maxconn", "heavy_maxconn_per_ip", "heavy_timeout", "heavy_queue_timeout",
-	"pow_maxconn", "pow_timeout", "pow_queue_timeout",
 	"client_timeout", "http_request_timeout", "keepalive_timeout", "connect_timeout",
 	"maxconn", "log",
+}
+
+// iriAttributes belong to IRI's command API (api = "iri").
+var iriAttributes = []string{
+	"allowed_commands", "heavy_commands", "strict_json", "require_api_version", "require_json_content_type", "cors",
+	"pow_maxconn", "pow_timeout", "pow_queue_timeout",
 }
 
 // decoded remembers what the profile set explicitly, for Link.
 type decoded struct {
 	nodeSet, allowedSet bool
 	allowedRange        hcl.Range
+	apiRange            hcl.Range
 }
 
 func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, hcl.Diagnostics) {
-	s := DefaultSettings()
 	var dec decoded
-	d := hclattr.New(block, ctx, attributes...)
+	d := hclattr.New(block, ctx, append(append(append([]string(nil), commonAttributes...), iriAttributes...), jsonRPCAttributes...)...)
+	api, _ := d.String("api", APIIRI)
+	dec.apiRange = d.Range("api")
+	s := DefaultSettings()
+	switch api {
+	case APIIRI:
+	case APIIOTAJSONRPC:
+		s = DefaultJSONRPCSettings()
+	default:
+		d.Add(module.BadValue(d.Range("api"), "api", api, `"iri" (IRI's command API) or "iota-json-rpc" (iota-node's JSON-RPC)`,
+			[]string{APIIRI, APIIOTAJSONRPC}))
+		api = APIIRI
+	}
+	decodeCommon(d, &s, &dec)
+	if api == APIIOTAJSONRPC {
+		decodeJSONRPC(d, &s)
+		refuseOtherAPI(d, iriAttributes, api)
+	} else {
+		decodeIRI(d, &s, &dec)
+		refuseOtherAPI(d, jsonRPCAttributes, api)
+	}
+	return s, dec, d.Diags
+}
 
+// refuseOtherAPI: an attribute of the other API's gateway is an error, not
+// silently ignored.
+func refuseOtherAPI(d *hclattr.Decoder, attrs []string, api string) {
+	for _, name := range attrs {
+		if module.HasAttr(d.Block.Body, name) {
+			d.Error(d.Range(name), "Attribute of another API", fmt.Sprintf("%s: this attribute applies to another API; "+
+				"this block fronts %s (api = %q). Remove it or change api.", name, apiName(api), api))
+		}
+	}
+}
+
+func apiName(api string) string {
+	if api == APIIOTAJSONRPC {
+		return "iota-node's JSON-RPC"
+	}
+	return "IRI's command API"
+}
+
+// decodeCommon reads the attributes both gateways share.
+func decodeCommon(d *hclattr.Decoder, s *Settings, dec *decoded) {
 	if elems, p := d.StringList("addresses"); p == hclattr.Set {
 		s.Addresses = nil
 		for _, e := range elems {
@@ -166,11 +218,50 @@ func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, 
 		dec.nodeSet = true
 		if err := firstError(oneline.Check(node), netaddr.HostPort(node)); err != nil {
 			d.Error(d.Range("node"), "Invalid value for node", fmt.Sprintf("node: %q %v; expected an IP address or "+
-				"host name and a port, such as \"127.0.0.1:14265\" or \"[::1]:14265\".", node, err))
+				"host name and a port, such as %q or \"[::1]%s\".", node, err, s.Node, s.Node[strings.LastIndex(s.Node, ":"):]))
 		} else {
 			s.Node = node
 		}
 	}
+	s.MaxBodyBytes = positive(d, "max_body_bytes", s.MaxBodyBytes, 1<<20)
+	s.MaxConnPerIP = nonNegative(d, "max_conn_per_ip", s.MaxConnPerIP)
+	s.MaxRequestsPerIP = nonNegative(d, "max_requests_per_ip", s.MaxRequestsPerIP)
+	s.RatePeriod = duration(d, "rate_period", s.RatePeriod)
+	if elems, p := d.StringList("trusted_addresses"); p == hclattr.Set {
+		s.TrustedAddresses = nil
+		for _, e := range elems {
+			if err := netaddr.IPOrPrefix(e.Value); err != nil {
+				d.Error(e.Range, "Invalid value for trusted_addresses",
+					fmt.Sprintf("trusted_addresses: %q is neither an IP address nor a CIDR prefix%s.", e.Value, zoneNote(err)))
+				continue
+			}
+			s.TrustedAddresses = append(s.TrustedAddresses, e.Value)
+		}
+	}
+	s.NodeMaxConn = positive(d, "node_maxconn", s.NodeMaxConn, 10000)
+	s.NodeTimeout = duration(d, "node_timeout", s.NodeTimeout)
+	s.NodeQueueTimeout = duration(d, "node_queue_timeout", s.NodeQueueTimeout)
+	s.HeavyMaxConn = positive(d, "heavy_maxconn", s.HeavyMaxConn, 10000)
+	s.HeavyMaxConnPerIP = nonNegative(d, "heavy_maxconn_per_ip", s.HeavyMaxConnPerIP)
+	s.HeavyTimeout = duration(d, "heavy_timeout", s.HeavyTimeout)
+	s.HeavyQueueTimeout = duration(d, "heavy_queue_timeout", s.HeavyQueueTimeout)
+	s.ClientTimeout = duration(d, "client_timeout", s.ClientTimeout)
+	s.HTTPRequestTimeout = duration(d, "http_request_timeout", s.HTTPRequestTimeout)
+	s.KeepAliveTimeout = duration(d, "keepalive_timeout", s.KeepAliveTimeout)
+	s.ConnectTimeout = duration(d, "connect_timeout", s.ConnectTimeout)
+	s.MaxConn = positive(d, "maxconn", s.MaxConn, 1000000)
+	if v, p := d.String("log", s.Log); p == hclattr.Set {
+		if err := logTargetError(v); err != nil {
+			d.Error(d.Range("log"), "Invalid value for log", fmt.Sprintf("log: %q %v; expected \"stdout\", \"stderr\", "+
+				"a socket path such as \"/dev/log\", or address:port such as \"127.0.0.1:514\".", v, err))
+		} else {
+			s.Log = v
+		}
+	}
+}
+
+// decodeIRI reads the attributes of IRI's command gateway.
+func decodeIRI(d *hclattr.Decoder, s *Settings, dec *decoded) {
 	if elems, p := d.StringList("allowed_commands"); p == hclattr.Set {
 		dec.allowedSet, dec.allowedRange = true, d.Range("allowed_commands")
 		s.AllowedCommands = commands(d, "allowed_commands", elems)
@@ -193,49 +284,13 @@ func decodeSettings(block *hcl.Block, ctx *hcl.EvalContext) (Settings, decoded, 
 			}
 		}
 	}
-	s.MaxBodyBytes = positive(d, "max_body_bytes", s.MaxBodyBytes, 1<<20)
 	s.StrictJSON = d.Bool("strict_json", s.StrictJSON)
 	s.RequireAPIVersion = d.Bool("require_api_version", s.RequireAPIVersion)
 	s.RequireJSONContentType = d.Bool("require_json_content_type", s.RequireJSONContentType)
 	s.CORS = d.Bool("cors", s.CORS)
-	s.MaxConnPerIP = nonNegative(d, "max_conn_per_ip", s.MaxConnPerIP)
-	s.MaxRequestsPerIP = nonNegative(d, "max_requests_per_ip", s.MaxRequestsPerIP)
-	s.RatePeriod = duration(d, "rate_period", s.RatePeriod)
-	if elems, p := d.StringList("trusted_addresses"); p == hclattr.Set {
-		s.TrustedAddresses = nil
-		for _, e := range elems {
-			if err := netaddr.IPOrPrefix(e.Value); err != nil {
-				d.Error(e.Range, "Invalid value for trusted_addresses",
-					fmt.Sprintf("trusted_addresses: %q is neither an IP address nor a CIDR prefix%s.", e.Value, zoneNote(err)))
-				continue
-			}
-			s.TrustedAddresses = append(s.TrustedAddresses, e.Value)
-		}
-	}
-	s.NodeMaxConn = positive(d, "node_maxconn", s.NodeMaxConn, 10000)
-	s.NodeTimeout = duration(d, "node_timeout", s.NodeTimeout)
-	s.NodeQueueTimeout = duration(d, "node_queue_timeout", s.NodeQueueTimeout)
-	s.HeavyMaxConn = positive(d, "heavy_maxconn", s.HeavyMaxConn, 10000)
-	s.HeavyMaxConnPerIP = nonNegative(d, "heavy_maxconn_per_ip", s.HeavyMaxConnPerIP)
-	s.HeavyTimeout = duration(d, "heavy_timeout", s.HeavyTimeout)
-	s.HeavyQueueTimeout = duration(d, "heavy_queue_timeout", s.HeavyQueueTimeout)
 	s.PoWMaxConn = positive(d, "pow_maxconn", s.PoWMaxConn, 10000)
 	s.PoWTimeout = duration(d, "pow_timeout", s.PoWTimeout)
 	s.PoWQueueTimeout = duration(d, "pow_queue_timeout", s.PoWQueueTimeout)
-	s.ClientTimeout = duration(d, "client_timeout", s.ClientTimeout)
-	s.HTTPRequestTimeout = duration(d, "http_request_timeout", s.HTTPRequestTimeout)
-	s.KeepAliveTimeout = duration(d, "keepalive_timeout", s.KeepAliveTimeout)
-	s.ConnectTimeout = duration(d, "connect_timeout", s.ConnectTimeout)
-	s.MaxConn = positive(d, "maxconn", s.MaxConn, 1000000)
-	if v, p := d.String("log", s.Log); p == hclattr.Set {
-		if err := logTargetError(v); err != nil {
-			d.Error(d.Range("log"), "Invalid value for log", fmt.Sprintf("log: %q %v; expected \"stdout\", \"stderr\", "+
-				"a socket path such as \"/dev/log\", or address:port such as \"127.0.0.1:514\".", v, err))
-		} else {
-			s.Log = v
-		}
-	}
-	return s, dec, d.Diags
 }
 
 func commands(d *hclattr.Decoder, name string, elems []hclattr.Elem) []string {
