@@ -330,18 +330,6 @@ func TestProxyServesOnlyTheAPIPath(t *testing.T) {
 // and returns the response status (0 when there was none).
 func rawStatus(t *testing.T, addr, method, target string) int {
 	t.Helper()
-	cn, err := (&net.Dialer{LocalAddr: &net.TCPAddr{IP: ProbeIP}, Timeout: time.Second}).Dial("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cn.Close()
-	fmt.Fprintf(cn, "%s %s HTTP/1.1\r\nHost: node.example\r\nContent-Type: application/json\r\nX-IOTA-API-Version: 1\r\n"+
-		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", method, target, len(NodeInfo), NodeInfo)
-	cn.SetReadDeadline(time.Now().Add(3 * time.Second))
-	resp, err := http.ReadResponse(bufio.NewReader(cn), nil)
-	if err != nil {
-		return 0
-	}
-	resp.Body.Close()
-	return resp.StatusCode
+	return rawRequestStatus(t, addr, fmt.Sprintf("%s %s HTTP/1.1\r\nHost: node.example\r\nContent-Type: application/json\r\nX-IOTA-API-Version: 1\r\n"+
+		"Content-Length: %d\r\nConnection: close\r\n\r\n%s", method, target, len(NodeInfo), NodeInfo))
 }

@@ -243,7 +243,8 @@ func renderJSONRPCTables(w func(string, ...any), s Settings) {
 
 // RequestShapeRegex is the strict shape of a JSON-RPC body: RFC 8259 JSON
 // whose strings hold no escape and no control character, one request
-// object, or with maxBatch > 0 also an array of 1 to maxBatch of them. A
+// object or an array (batch) of them: 1 to maxBatch, or any number when
+// maxBatch is 0 (batches are then refused as a whole afterwards). A
 // request object has exactly one "method" member, a plain string; other
 // members may hold any JSON (the nesting is matched by PCRE recursion:
 // Go's regexp cannot run it). Possessive quantifiers keep a large body
@@ -260,9 +261,10 @@ func RequestShapeRegex(maxBatch int) string {
 		`(?<m>(?!"method")(?&s)` + ws + `:` + ws + `(?&v))` +
 		`(?<r>\{` + ws + `(?:(?&m)` + ws + `,` + ws + `)*+"method"` + ws + `:` + ws + `(?&s)` + ws + `(?:,` + ws + `(?&m)` + ws + `)*+\})` +
 		`)`
-	body := `(?&r)`
+	more := `*+`
 	if maxBatch > 0 {
-		body = `(?:(?&r)|\[` + ws + `(?&r)` + ws + fmt.Sprintf(`(?:,`+ws+`(?&r)`+ws+`){0,%d}\])`, maxBatch-1)
+		more = fmt.Sprintf(`{0,%d}`, maxBatch-1)
 	}
+	body := `(?:(?&r)|\[` + ws + `(?&r)` + ws + `(?:,` + ws + `(?&r)` + ws + `)` + more + `\])`
 	return `^` + ws + body + ws + `$` + define
 }
