@@ -1,8 +1,11 @@
 // Command attackbench prints the attack's figures: a legitimate wallet's
 // getNodeInfo latency (p50/p99) under the slow-walk attack with and without
 // harden's HAProxy, the node's open connections, and the proxy's cost on a
-// legitimate call (requests per second, direct and proxied). Loopback only;
-// bounded in time (about 20 s). Needs the haproxy binary.
+// legitimate call (requests per second, direct and proxied); then the same
+// for iota-node: iota_getLatestCheckpointSequenceNumber under a
+// dev-inspect attack from many addresses, with and without the JSON-RPC
+// gateway. Loopback only; bounded in time (about 40 s). Needs the haproxy
+// binary.
 package main
 
 import (
@@ -20,8 +23,19 @@ func main() {
 	n := flag.Int("attackers", 12, "concurrent slow getTransactionsToApprove calls")
 	slow := flag.Duration("slow", 2*time.Second, "how long one slow walk holds a node worker")
 	workers := flag.Int("workers", 4, "node worker pool size")
+	node := flag.String("node", "both", "which node: iri, iota or both")
+	sources := flag.Int("sources", 16, "iota: addresses calling dev-inspect")
+	devInspect := flag.Duration("dev-inspect", 2*time.Second, "iota: how long one dev-inspect holds a node worker")
+	rpcWorkers := flag.Int("rpc-workers", 2, "iota: the node's runtime workers (one per core)")
 	flag.Parse()
-	if err := run(*n, *slow, *workers); err != nil {
+	err := error(nil)
+	if *node == "iri" || *node == "both" {
+		err = run(*n, *slow, *workers)
+	}
+	if err == nil && (*node == "iota" || *node == "both") {
+		err = runIota(*sources, *devInspect, *rpcWorkers)
+	}
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "attackbench:", err)
 		os.Exit(1)
 	}
