@@ -58,6 +58,7 @@ func commands() map[string]command {
 	return map[string]command{
 		"plan":       {"Show the changes apply would make; change nothing", true, runPlan},
 		"apply":      {"Make the planned changes (asks first unless -auto-approve)", true, runApply},
+		"audit":      {"Judge the machine against CIS, dev-sec and ssh-audit controls; change nothing", true, runAudit},
 		"validate":   {"Check a profile's syntax and meaning; no machine access", false, runValidate},
 		"rollback":   {"Undo an applied run (default: the last one)", true, runRollback},
 		"confirm":    {"Keep an apply that changed SSH or the firewall (disarm its rollback)", true, runConfirm},
@@ -122,7 +123,7 @@ const (
 	about = `harden hardens a Debian/Ubuntu VPS running an IOTA node: it reads an HCL
 profile, shows every change it would make (plan) and makes them (apply),
 idempotently. Every replaced file is backed up under /var/lib/harden/runs.`
-	exitCodes = "Exit codes: 0 success; 1 error; 2 (plan -detailed-exitcode, drift) changes pending."
+	exitCodes = "Exit codes: 0 success; 1 error; 2 (plan -detailed-exitcode, drift) changes pending, (audit) a\ncontrol failed."
 )
 
 func usage(w io.Writer) {

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -24,4 +25,31 @@ func writeOperator(t testing.TB, root string) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// stockImageRoot is an offline root holding a fresh Debian 12 cloud
+// image's sshd config (cloud-init's drop-in turning passwords on), an
+// operator and an Ed25519 host key.
+func stockImageRoot(t testing.TB) string {
+	t.Helper()
+	root := t.TempDir()
+	for _, d := range []string{"etc/ssh/sshd_config.d", "var/lib"} {
+		_ = os.MkdirAll(filepath.Join(root, d), 0o755)
+	}
+	for from, to := range map[string]string{
+		"../../modules/sshd/testdata/debian12_sshd_config": "etc/ssh/sshd_config",
+		"../../modules/sshd/testdata/50-cloud-init.conf":   "etc/ssh/sshd_config.d/50-cloud-init.conf",
+	} {
+		data, err := os.ReadFile(from)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = os.WriteFile(filepath.Join(root, to), data, 0o644)
+	}
+	writeOperator(t, root)
+	if out, err := exec.Command("ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f",
+		filepath.Join(root, "etc/ssh/ssh_host_ed25519_key")).CombinedOutput(); err != nil {
+		t.Fatalf("ssh-keygen: %v %s", err, out)
+	}
+	return root
 }

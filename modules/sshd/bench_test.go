@@ -46,3 +46,21 @@ func BenchmarkDetectOpenSSH(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkAudit judges a read state (the stock image after one apply):
+// the part of `harden audit` beyond reading the machine.
+func BenchmarkAudit(b *testing.B) {
+	h, _ := newRoot(b, stockFiles(b))
+	m := New()
+	m.validator = (&recordingValidator{}).check
+	if err := m.Apply(context.Background(), h, mustPlan(b, m, readState(b, m, h))); err != nil {
+		b.Fatal(err)
+	}
+	st := readState(b, m, h)
+	b.ReportAllocs()
+	for b.Loop() {
+		if len(m.Audit(st)) == 0 {
+			b.Fatal("no findings")
+		}
+	}
+}

@@ -41,9 +41,10 @@ type sshFiles struct {
 	// key file (private and public) in /etc/ssh, by path.
 	Meta     map[string]host.FileMeta `json:"meta"`
 	HostKeys []hostKey                `json:"host_keys,omitempty"`
-	// Banner is the banner file's text; nil when it is missing.
-	Banner *string `json:"banner,omitempty"`
-	Moduli moduli  `json:"moduli"`
+	// Banners are the texts of the banner files (the one sshd shows, the
+	// one the profile wants), by path; a missing file is absent.
+	Banners map[string]string `json:"banners,omitempty"`
+	Moduli  moduli            `json:"moduli"`
 	// SSHDOpts are the options ssh.service passes sshd (/etc/default/ssh):
 	// -o options there override every config file.
 	SSHDOpts string `json:"sshd_opts,omitempty"`
@@ -79,8 +80,8 @@ func readModuli(h *host.Host, minBits int) (moduli, error) {
 
 // readFiles reads the modes of the config files and host keys, the host
 // keys themselves, the banner, moduli and ssh.service's options.
-func readFiles(h *host.Host, order []string, hostKeyPaths []string, banner string, moduliMinBits int) (sshFiles, error) {
-	f := sshFiles{Meta: map[string]host.FileMeta{}}
+func readFiles(h *host.Host, order, hostKeyPaths, banners []string, moduliMinBits int) (sshFiles, error) {
+	f := sshFiles{Meta: map[string]host.FileMeta{}, Banners: map[string]string{}}
 	keyFiles, err := h.Glob("/etc/ssh/ssh_host_*_key*")
 	if err != nil {
 		return f, err
@@ -96,10 +97,9 @@ func readFiles(h *host.Host, order []string, hostKeyPaths []string, banner strin
 	for _, p := range hostKeyPaths {
 		f.HostKeys = append(f.HostKeys, readHostKey(h, p))
 	}
-	if banner != "" && banner != "none" {
-		if data, err := h.ReadFile(banner); err == nil {
-			text := string(data)
-			f.Banner = &text
+	for _, p := range banners {
+		if data, err := h.ReadFile(p); err == nil && strings.HasPrefix(p, "/") {
+			f.Banners[p] = string(data)
 		}
 	}
 	if f.Moduli, err = readModuli(h, moduliMinBits); err != nil {
@@ -222,12 +222,9 @@ func (m *Module) bannerChange(files sshFiles, desired map[string][]string) *modu
 	if len(v) != 1 || v[0] == "none" {
 		return nil
 	}
-	before := ""
-	if files.Banner != nil {
-		before = *files.Banner
-		if before == m.bannerText {
-			return nil
-		}
+	before, exists := files.Banners[v[0]]
+	if exists && before == m.bannerText {
+		return nil
 	}
 	ch := fileChange(v[0], before, m.bannerText, false)
 	ch.Data.(*fileEdit).Meta = &host.FileMeta{Mode: 0o644}

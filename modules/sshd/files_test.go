@@ -2,7 +2,9 @@ package sshd
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/ed25519"
+	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
 	"encoding/pem"
@@ -239,12 +241,18 @@ func TestDecodeFileAttributes(t *testing.T) {
 
 type keyFixture struct{ fingerprint string }
 
-// writeKeyFiles adds a host key pair to files: RSA of bits, or Ed25519
-// when bits is 0.
+// writeKeyFiles adds a host key pair to files: RSA of bits, Ed25519 when
+// bits is 0, ECDSA P-256 when it is -1.
 func writeKeyFiles(t *testing.T, files map[string]string, path string, bits int) keyFixture {
 	t.Helper()
 	var priv any
-	if bits > 0 {
+	if bits < 0 {
+		k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		priv = k
+	} else if bits > 0 {
 		k, err := rsa.GenerateKey(rand.Reader, bits)
 		if err != nil {
 			t.Fatal(err)

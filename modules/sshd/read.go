@@ -78,7 +78,8 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		return nil, err
 	}
 	hostKeys := hostKeyPaths(st.Effective["hostkey"].Values, m.want["hostkey"])
-	if st.Beside, err = readFiles(h, st.Order, hostKeys, first(m.want["banner"]), m.moduliMinBits); err != nil {
+	if st.Beside, err = readFiles(h, st.Order, hostKeys,
+		[]string{first(m.want["banner"]), first(st.Effective["banner"].Values)}, m.moduliMinBits); err != nil {
 		return nil, fmt.Errorf("sshd: %w", err)
 	}
 	if data, err := h.ReadFile("/etc/hostname"); err == nil {
