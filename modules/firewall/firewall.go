@@ -238,6 +238,8 @@ type State struct {
 	// the kernel's listen table, and ssh.socket's under socket
 	// activation); nil offline.
 	SSHDPorts []int
+	// Audit holds what only the audit needs: every table, the packages.
+	Audit auditFacts
 }
 
 // Read gathers the live table over netlink (in the current network
@@ -268,6 +270,9 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 	st.Unit = h.UnitFile(serviceName)
 	if st.Offline {
 		st.Containers = findContainers(h, netState{})
+		if st.Audit, err = readAuditFacts(ctx, h, nil, nil); err != nil {
+			return nil, fmt.Errorf("firewall: %w", err)
+		}
 		return st, nil
 	}
 	if _, err := exec.LookPath("nft"); err != nil {
@@ -300,6 +305,9 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		return nil, fmt.Errorf("firewall: %w", err)
 	}
 	st.Containers = findContainers(h, ns)
+	if st.Audit, err = readAuditFacts(ctx, h, c, ns.tables); err != nil {
+		return nil, fmt.Errorf("firewall: %w", err)
+	}
 	return st, nil
 }
 
