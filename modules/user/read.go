@@ -29,6 +29,8 @@ type State struct {
 	DropIn []byte
 	// UnitActive is the unit's ActiveState on a live machine ("" unknown).
 	UnitActive string
+	// Live is the unit's process and sandbox (live machine, unit set).
+	Live *liveUnit
 }
 
 // Read gathers the account databases, the data directory and the drop-in.
@@ -74,6 +76,9 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		if !h.Offline() {
 			if v, err := h.Systemd().Property(ctx, c.Unit, "ActiveState"); err == nil {
 				st.UnitActive, _ = v.(string)
+			}
+			if c.RunUnitAsUser {
+				st.Live = readLiveUnit(ctx, h, c.Unit)
 			}
 		}
 	}
