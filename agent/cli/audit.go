@@ -1,11 +1,8 @@
 package cli
 
-import (
-	"harden/agent/render"
-)
-
-// ExitFailedControls is audit's exit code when some control fails.
-const ExitFailedControls = 2
+// ExitFailedControls is audit's exit code when some control fails (as
+// drift's and plan -detailed-exitcode's 2: the machine is not as wanted).
+const ExitFailedControls = ExitChanges
 
 // runAudit judges the machine against CIS Debian 12, dev-sec's
 // ssh-baseline, ssh-audit and harden's own controls, from live state.
@@ -32,13 +29,9 @@ func runAudit(io IO, args []string) int {
 	if err != nil {
 		return fail(io, err)
 	}
-	view := newPlanView(io.Out, o.json, o.view, "")
 	if o.json {
-		err = render.AuditJSON(io.Out, a)
-	} else {
-		err = view.text.Audit(io.Out, a)
-	}
-	if err != nil {
+		emitJSON(io, a)
+	} else if err := o.planView(io).text.Audit(io.Out, a); err != nil {
 		return fail(io, err)
 	}
 	if a.Failed() {

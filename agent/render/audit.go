@@ -1,7 +1,6 @@
 package render
 
 import (
-	"encoding/json"
 	"fmt"
 	"io"
 	"strings"
@@ -10,13 +9,6 @@ import (
 	"harden/agent/plan"
 	"harden/modules/module"
 )
-
-// AuditJSON writes an audit as indented JSON (schema: plan.Audit).
-func AuditJSON(w io.Writer, a *plan.Audit) error {
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(a)
-}
 
 // Audit writes an audit for a person: one line per control, grouped by
 // module (status, what passes, what the machine has, the benchmark rows),
