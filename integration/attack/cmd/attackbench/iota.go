@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"fmt"
-	"os"
 	"time"
 
 	"harden/integration/attack"
@@ -19,45 +17,12 @@ func runIota(sources int, devInspect time.Duration, workers int) error {
 		s := iotastub.New(iotastub.Options{Workers: workers, DevInspect: devInspect})
 		return s, s.Listen("127.0.0.1:0")
 	}
-	settle := func(s *iotastub.Server) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		s.WaitIdle(ctx)
-		s.Close()
-	}
-
-	direct, err := newStub()
+	c, err := compare(newStub, attack.RPCProfile, a.Run)
 	if err != nil {
 		return err
 	}
-	rd := a.Run(direct.Addr())
-	sd := direct.Stats()
-	settle(direct)
-
-	settings, err := attack.SettingsFromProfile(attack.RPCProfile)
-	if err != nil {
-		return err
-	}
-	proxied, err := newStub()
-	if err != nil {
-		return err
-	}
-	defer settle(proxied)
-	dir, err := os.MkdirTemp("", "attackbench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p, err := attack.StartProxy(ctx, dir, settings, proxied.Addr())
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	proxied.ResetPeaks()
-	rp := a.Run(p.Addr)
-	sp := proxied.Stats()
+	rd, rp := c.direct, c.proxied
+	sd, sp := c.directNode.Stats(), c.proxiedNode.Stats()
 
 	fmt.Printf("\niota-node: dev-inspect calls of %v from %d addresses (127.0.1.x), each given up after %v, node with %d workers;\n"+
 		"wallet on 127.0.0.3 calls iota_getLatestCheckpointSequenceNumber every %v for %v\n\n",

@@ -17,6 +17,7 @@ import (
 
 	"harden/integration/attack"
 	"harden/integration/iristub"
+	"harden/modules/haproxy"
 )
 
 func main() {
@@ -47,46 +48,12 @@ func run(n int, slow time.Duration, workers int) error {
 		s := iristub.New(iristub.Options{Workers: workers, SlowReference: slow})
 		return s, s.Listen("127.0.0.1:0")
 	}
-	settle := func(s *iristub.Server) {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		s.WaitIdle(ctx)
-		s.Close()
-	}
-
-	direct, err := newStub()
+	c, err := compare(newStub, attack.Profile, a.Run)
 	if err != nil {
 		return err
 	}
-	rd := a.Run(direct.Addr())
-	sd := direct.Stats()
-	settle(direct)
-
-	settings, err := attack.SettingsFromProfile(attack.Profile)
-	if err != nil {
-		return err
-	}
-	proxied, err := newStub()
-	if err != nil {
-		return err
-	}
-	defer settle(proxied)
-	dir, err := os.MkdirTemp("", "attackbench-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(dir)
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	p, err := attack.StartProxy(ctx, dir, settings, proxied.Addr())
-	if err != nil {
-		return err
-	}
-	defer p.Close()
-	proxied.ResetPeaks()
-	rp := a.Run(p.Addr)
-	sp := proxied.Stats()
-	proxied.WaitIdle(ctx)
+	rd, rp, settings := c.direct, c.proxied, c.settings
+	sd, sp := c.directNode.Stats(), c.proxiedNode.Stats()
 
 	// The proxy's cost on a legitimate call, one and four clients. The rate
 	// limit would count these calls: the trusted-address list is not used
@@ -103,6 +70,63 @@ func run(n int, slow time.Duration, workers int) error {
 	row("with proxy", rp, sp, fmt.Sprintf(" (<=%d)", settings.NodeMaxConn+settings.HeavyMaxConn))
 	fmt.Printf("\nattackers behind the proxy, by status (0 = refused/reset/gave up): %v\n", rp.AttackerStatus)
 	return overhead(workers)
+}
+
+// node is what both stand-in nodes offer the benchmark.
+type node interface {
+	Addr() string
+	ResetPeaks()
+	WaitIdle(context.Context) error
+	Close() error
+}
+
+// comparison is one attack run against a bare stand-in node and one
+// through haproxy.
+type comparison[N node] struct {
+	direct, proxied         attack.Result
+	directNode, proxiedNode N
+	settings                haproxy.Settings
+}
+
+// compare runs an attack against a fresh node directly, then against another
+// behind haproxy on the profile's haproxy block; both nodes are idle and
+// closed when it returns.
+func compare[N node](newNode func() (N, error), profile string, run func(addr string) attack.Result) (comparison[N], error) {
+	var c comparison[N]
+	settle := func(n N) {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		n.WaitIdle(ctx)
+		n.Close()
+	}
+	var err error
+	if c.directNode, err = newNode(); err != nil {
+		return c, err
+	}
+	c.direct = run(c.directNode.Addr())
+	settle(c.directNode)
+	if c.settings, err = attack.SettingsFromProfile(profile); err != nil {
+		return c, err
+	}
+	if c.proxiedNode, err = newNode(); err != nil {
+		return c, err
+	}
+	defer settle(c.proxiedNode)
+	dir, err := os.MkdirTemp("", "attackbench-")
+	if err != nil {
+		return c, err
+	}
+	defer os.RemoveAll(dir)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	p, err := attack.StartProxy(ctx, dir, c.settings, c.proxiedNode.Addr())
+	if err != nil {
+		return c, err
+	}
+	defer p.Close()
+	c.proxiedNode.ResetPeaks()
+	c.proxied = run(p.Addr)
+	return c, nil
 }
 
 // overhead measures legit throughput without the rate limit in the way.
