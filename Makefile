@@ -62,9 +62,11 @@ fuzz:
 root-test:
 	$(GO) test -count=1 -tags root -p 1 -timeout 20m ./...
 
-# Tier 3: a booted Debian 12 VPS (systemd-nspawn), as root.
+# Tier 3: booted VPSes (systemd-nspawn) of every release, as root: Debian 12,
+# Debian 13, Debian 13 with socket-activated sshd (HARDEN_TEST_RELEASES=debian13
+# limits the set for a quick local run).
 system-test: build
-	$(GO) test -count=1 -p 1 -tags system -timeout 45m -v ./integration/...
+	$(GO) test -count=1 -p 1 -tags system -timeout 60m -v ./integration/...
 
 # The .deb (dist/harden_<version>_<arch>.deb), reproducible from the commit.
 deb: build

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"harden/integration/vps"
 )
 
 // Issue 5: after iri-node is applied and confirmed, the host reaches SSH on
@@ -15,30 +17,32 @@ import (
 // loaded again and the host sees the same.
 func TestFirewallFromHostAcrossReboot(t *testing.T) {
 	t.Parallel()
-	n := bootNode(t)
-	// Before harden nothing filters: the stray listener is reachable, so
-	// the checks below can fail.
-	n.listen("before", fmt.Sprint(strayPort))
-	if err := n.waitGreeting(strayPort, "tcplisten", 5*time.Second); err != nil {
-		t.Fatalf("before harden: %v", err)
-	}
-	n.mustSh("systemctl stop before.service")
-
-	n.applyAndConfirm("-profile iri-node")
-	n.checkReachability("after confirm")
-
-	n.reboot()
-	if err := n.waitGreeting(sshPort, "SSH-", 30*time.Second); err != nil {
-		t.Fatalf("after the reboot sshd: %v", err)
-	}
-	table := n.mustSh("nft list table inet harden").Stdout
-	for _, want := range []string{fmt.Sprint(sshPort), fmt.Sprint(gossipPort), "drop"} {
-		if !strings.Contains(table, want) {
-			t.Errorf("after the reboot table inet harden lacks %q:\n%s", want, table)
+	vps.ForEachRelease(t, func(t *testing.T, rel vps.Release) {
+		n := bootNode(t, rel)
+		// Before harden nothing filters: the stray listener is reachable, so
+		// the checks below can fail.
+		n.listen("before", fmt.Sprint(strayPort))
+		if err := n.waitGreeting(strayPort, "tcplisten", 5*time.Second); err != nil {
+			t.Fatalf("before harden: %v", err)
 		}
-	}
-	n.checkReachability("after the reboot")
-	n.emptyPlan("-profile iri-node")
+		n.mustSh("systemctl stop before.service")
+
+		n.applyAndConfirm("-profile iri-node")
+		n.checkReachability("after confirm")
+
+		n.Reboot()
+		if err := n.waitGreeting(sshPort, "SSH-", 30*time.Second); err != nil {
+			t.Fatalf("after the reboot sshd: %v", err)
+		}
+		table := n.mustSh("nft list table inet harden").Stdout
+		for _, want := range []string{fmt.Sprint(sshPort), fmt.Sprint(gossipPort), "drop"} {
+			if !strings.Contains(table, want) {
+				t.Errorf("after the reboot table inet harden lacks %q:\n%s", want, table)
+			}
+		}
+		n.checkReachability("after the reboot")
+		n.emptyPlan("-profile iri-node")
+	})
 }
 
 // checkReachability starts listeners on the gossip, API and stray ports

@@ -1,9 +1,10 @@
 //go:build system
 
 // Package nodes holds system-tier scenarios for the built-in node profiles
-// (iri-node, iri-public-node): each boots a fresh Debian 12 VPS, runs the
-// real harden binary on it the operator's way, and judges the result from
-// the host, across reboots where the scenario needs one. Run as root:
+// (iri-node, iri-public-node): each boots a fresh VPS of every release of
+// the run, runs the real harden binary on it the operator's way, and judges
+// the result from the host, across reboots where the scenario needs one.
+// Run as root:
 //
 //	go test -tags system -count=1 -timeout 40m ./integration/nodes/...
 package nodes

@@ -33,81 +33,83 @@ import (
 // empty.
 func TestCloudInitFirstBoot(t *testing.T) {
 	t.Parallel()
-	deb := buildDeb(t, oldVersion)
-	profile, ok := profiles.Get("iri-node")
-	if !ok {
-		t.Fatal("no built-in profile iri-node")
-	}
-	var fetches atomic.Int32
-	start := time.Now()
-	m := vps.Boot(t, vps.Options{NoHarden: true, SSHPort: sshPort, Prepare: func(m *vps.Machine) error {
-		return seedFirstBoot(t, m, deb, profile, &fetches)
-	}})
-	t.Logf("first boot hardened the machine %s after the unpack began", time.Since(start).Round(time.Millisecond))
-
-	// The stages ran as units of the boot and succeeded.
-	for _, unit := range []string{"cloud-init-local", "cloud-init", "cloud-config", "cloud-final"} {
-		r := m.Exec("systemctl", "show", "-p", "ActiveState", "-p", "Result", unit+".service")
-		if got := strings.Fields(r.Stdout); !slices.Contains(got, "ActiveState=active") || !slices.Contains(got, "Result=success") {
-			t.Errorf("%s.service after boot: %q\n%s", unit, got, r)
+	vps.ForEachRelease(t, func(t *testing.T, rel vps.Release) {
+		deb := buildDeb(t, oldVersion)
+		profile, ok := profiles.Get("iri-node")
+		if !ok {
+			t.Fatal("no built-in profile iri-node")
 		}
-	}
-	// Nothing cloud-init complained about: no failed module, no config it
-	// found invalid (the provider's settings included).
-	if r := m.Exec("grep", "-E", "WARNING|ERROR|Traceback", "/var/log/cloud-init.log"); r.Exit != 1 {
-		t.Errorf("cloud-init.log has warnings or errors:\n%s", r)
-	}
-	status := m.Exec("cloud-init", "status", "--long")
-	if !strings.Contains(status.Stdout, "status: done") {
-		t.Errorf("cloud-init is not done:\n%s", status)
-	}
-	checkNoStageErrors(t, m)
-	if id := m.Exec("cat", "/var/lib/cloud/data/instance-id").Stdout; strings.TrimSpace(id) != instanceID {
-		t.Errorf("cloud-init ran for instance %q, not the seed's %q", id, instanceID)
-	}
-	if log := m.Exec("cat", cloudinit.LogPath).Stdout; !strings.Contains(log, "harden cloud-init: applied") {
-		t.Errorf("%s does not say applied:\n%s", cloudinit.LogPath, log)
-	}
-	if n := fetches.Load(); n < 2 {
-		t.Errorf("the first boot asked the host for the package %d times; the first answer is an error, so it must retry", n)
-	}
+		var fetches atomic.Int32
+		start := time.Now()
+		m := vps.Boot(t, vps.Options{Release: rel, NoHarden: true, SSHPort: sshPort, Prepare: func(m *vps.Machine) error {
+			return seedFirstBoot(t, m, deb, profile, &fetches)
+		}})
+		t.Logf("first boot hardened the machine %s after the unpack began", time.Since(start).Round(time.Millisecond))
 
-	// sshd moved as the profile says (Boot found it on sshPort).
-	if banner, err := m.Banner(22); err == nil {
-		t.Errorf("port 22 still answers: %q", banner)
-	}
-	// Commit-confirmed was off: nothing waits for a confirmation that no
-	// one could give, so nothing will be rolled back behind the machine's back.
-	if r := m.Exec("test", "-e", "/var/lib/harden/pending.json"); r.OK() {
-		t.Error("the cloud-init apply armed a rollback")
-	}
-	var result struct {
-		Status string `json:"status"`
-		Run    string `json:"run"`
-	}
-	out := m.Exec("cat", cloudinit.StateDir+"/result.json")
-	if err := json.Unmarshal([]byte(out.Stdout), &result); err != nil || result.Run == "" || result.Status == "" {
-		t.Errorf("result.json: %v\n%s", err, out)
-	}
-	if plan := m.Exec("cat", cloudinit.StateDir+"/plan.json"); !strings.Contains(plan.Stdout, "sshd.setting[Port]") {
-		t.Errorf("plan.json does not hold the first plan:\n%.2000s", plan)
-	}
-	if conf := m.Exec("cat", cloudinit.ProfilePath).Stdout; conf != string(profile) {
-		t.Errorf("%s is not the profile of the user-data:\n%s", cloudinit.ProfilePath, conf)
-	}
-	if v := m.Exec("dpkg-query", "-W", "-f=${Version}", "harden"); v.Stdout != oldVersion {
-		t.Errorf("installed harden version %q, want %q\n%s", v.Stdout, oldVersion, v)
-	}
-	// Nobody logged in so far: sshd accepted no one.
-	if j := m.Exec("journalctl", "--no-pager", "-o", "cat", "-u", "ssh.service"); strings.Contains(j.Stdout, "Accepted") {
-		t.Errorf("someone logged in before the checks:\n%s", j.Stdout)
-	}
+		// The stages ran as units of the boot and succeeded.
+		for _, unit := range []string{"cloud-init-local", "cloud-init", "cloud-config", "cloud-final"} {
+			r := m.Exec("systemctl", "show", "-p", "ActiveState", "-p", "Result", unit+".service")
+			if got := strings.Fields(r.Stdout); !slices.Contains(got, "ActiveState=active") || !slices.Contains(got, "Result=success") {
+				t.Errorf("%s.service after boot: %q\n%s", unit, got, r)
+			}
+		}
+		// Nothing cloud-init complained about: no failed module, no config it
+		// found invalid (the provider's settings included).
+		if r := m.Exec("grep", "-E", "WARNING|ERROR|Traceback", "/var/log/cloud-init.log"); r.Exit != 1 {
+			t.Errorf("cloud-init.log has warnings or errors:\n%s", r)
+		}
+		status := m.Exec("cloud-init", "status", "--long")
+		if !strings.Contains(status.Stdout, "status: done") {
+			t.Errorf("cloud-init is not done:\n%s", status)
+		}
+		checkNoStageErrors(t, m)
+		if id := m.Exec("cat", "/var/lib/cloud/data/instance-id").Stdout; strings.TrimSpace(id) != instanceID {
+			t.Errorf("cloud-init ran for instance %q, not the seed's %q", id, instanceID)
+		}
+		if log := m.Exec("cat", cloudinit.LogPath).Stdout; !strings.Contains(log, "harden cloud-init: applied") {
+			t.Errorf("%s does not say applied:\n%s", cloudinit.LogPath, log)
+		}
+		if n := fetches.Load(); n < 2 {
+			t.Errorf("the first boot asked the host for the package %d times; the first answer is an error, so it must retry", n)
+		}
 
-	// The operator's first login, on the new port: nothing left to do.
-	r := m.MustSudo("harden plan -detailed-exitcode", 0)
-	if !strings.Contains(r.Stdout, "No changes") {
-		t.Errorf("second plan is not empty:\n%s", r)
-	}
+		// sshd moved as the profile says (Boot found it on sshPort).
+		if banner, err := m.Banner(22); err == nil {
+			t.Errorf("port 22 still answers: %q", banner)
+		}
+		// Commit-confirmed was off: nothing waits for a confirmation that no
+		// one could give, so nothing will be rolled back behind the machine's back.
+		if r := m.Exec("test", "-e", "/var/lib/harden/pending.json"); r.OK() {
+			t.Error("the cloud-init apply armed a rollback")
+		}
+		var result struct {
+			Status string `json:"status"`
+			Run    string `json:"run"`
+		}
+		out := m.Exec("cat", cloudinit.StateDir+"/result.json")
+		if err := json.Unmarshal([]byte(out.Stdout), &result); err != nil || result.Run == "" || result.Status == "" {
+			t.Errorf("result.json: %v\n%s", err, out)
+		}
+		if plan := m.Exec("cat", cloudinit.StateDir+"/plan.json"); !strings.Contains(plan.Stdout, "sshd.setting[Port]") {
+			t.Errorf("plan.json does not hold the first plan:\n%.2000s", plan)
+		}
+		if conf := m.Exec("cat", cloudinit.ProfilePath).Stdout; conf != string(profile) {
+			t.Errorf("%s is not the profile of the user-data:\n%s", cloudinit.ProfilePath, conf)
+		}
+		if v := m.Exec("dpkg-query", "-W", "-f=${Version}", "harden"); v.Stdout != oldVersion {
+			t.Errorf("installed harden version %q, want %q\n%s", v.Stdout, oldVersion, v)
+		}
+		// Nobody logged in so far: sshd accepted no one.
+		if j := m.Exec("journalctl", "--no-pager", "-o", "cat", "-u", "ssh.service"); strings.Contains(j.Stdout, "Accepted") {
+			t.Errorf("someone logged in before the checks:\n%s", j.Stdout)
+		}
+
+		// The operator's first login, on the new port: nothing left to do.
+		r := m.MustSudo("harden plan -detailed-exitcode", 0)
+		if !strings.Contains(r.Stdout, "No changes") {
+			t.Errorf("second plan is not empty:\n%s", r)
+		}
+	})
 }
 
 // instanceID is the seed's meta-data instance id.

@@ -2,8 +2,8 @@
 
 // Package packaging is the system tier for how harden is shipped: the .deb
 // built by packaging/build-deb.sh installed, upgraded and removed with dpkg
-// on a freshly booted Debian 12 VPS, the drift timer, and the cloud-init
-// first boot. Run as root:
+// on a freshly booted VPS of every release of the run (vps.Releases), the
+// drift timer, and the cloud-init first boot. Run as root:
 //
 //	go test -tags system -count=1 -timeout 30m -v ./integration/packaging/...
 package packaging
@@ -89,10 +89,11 @@ func install(t *testing.T, m *vps.Machine, deb string) vps.Result {
 	return m.MustSudo("dpkg -i " + copyDeb(t, m, deb))
 }
 
-// bootFresh boots a VPS without a harden binary: only the package brings it.
-func bootFresh(t *testing.T) *vps.Machine {
+// bootFresh boots a VPS of rel without a harden binary: only the package
+// brings it.
+func bootFresh(t *testing.T, rel vps.Release) *vps.Machine {
 	t.Helper()
-	m := vps.Boot(t, vps.Options{NoHarden: true})
+	m := vps.Boot(t, vps.Options{Release: rel, NoHarden: true})
 	if r := m.Shell("command -v harden"); r.OK() {
 		t.Fatalf("the fresh VPS already has harden at %s", r.Stdout)
 	}

@@ -44,24 +44,32 @@ ExecStart=/bin/sleep infinity
 WantedBy=multi-user.target
 `
 
-// TestPerfReport boots a fresh VPS, applies the full iri-public-node
-// profile and measures plan and apply; it prints the figures table and the
-// exec calls of one plan.
+// TestPerfReport boots a fresh VPS of each release, applies the full
+// iri-public-node profile and measures plan and apply; it prints the
+// figures table and the exec calls of one plan per release.
 func TestPerfReport(t *testing.T) {
 	if os.Getenv("HARDEN_PERF") != "1" {
 		t.Skip("performance report runs with HARDEN_PERF=1 (make bench)")
 	}
 	vps.Require(t)
 	tmp := t.TempDir()
-	var rows []row
-
 	bin, deb := buildRelease(t, tmp)
-	rows = append(rows,
-		row{What: "static binary (release, -s -w)", N: 1, S: single(sizeMB(t, bin)), Unit: "MB", Target: targetBinaryMB},
-		row{What: ".deb (make deb)", N: 1, S: single(sizeMB(t, deb)), Unit: "MB", Target: targetDebMB})
-
 	measure := buildMeasure(t, tmp)
-	m := vps.Boot(t, vps.Options{})
+	// One release at a time: two machines sharing two cores would measure
+	// each other.
+	for _, rel := range vps.Releases() {
+		t.Run(rel.Name, func(t *testing.T) { reportOn(t, rel, bin, deb, measure) })
+	}
+}
+
+// reportOn measures the release build on a fresh VPS of rel and prints the
+// figures.
+func reportOn(t *testing.T, rel vps.Release, bin, deb, measure string) {
+	rows := []row{
+		{What: "static binary (release, -s -w)", N: 1, S: single(sizeMB(t, bin)), Unit: "MB", Target: targetBinaryMB},
+		{What: ".deb (make deb)", N: 1, S: single(sizeMB(t, deb)), Unit: "MB", Target: targetDebMB},
+	}
+	m := vps.Boot(t, vps.Options{Release: rel})
 	rows = append(rows, row{What: "static binary (as the harness builds it)", N: 1,
 		S: single(sizeMB(t, filepath.Join(m.Dir, "usr/local/bin/harden"))), Unit: "MB", Target: targetBinaryMB})
 	install(t, m, measure, "/usr/local/bin/measure")
@@ -141,7 +149,7 @@ func TestPerfReport(t *testing.T) {
 	apt := measureOn(t, m, 1, "", "env DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends -o Dpkg::Options::=--force-confold haproxy")
 	rows = append(rows, row{What: "apt-get install haproxy alone (from cache)", N: 1, S: wallsMS(apt), Unit: "ms"})
 
-	report := "harden on the booted Debian 12 VPS (systemd-nspawn), profile iri-public-node\n\n" +
+	report := "harden on the booted " + rel.String() + " VPS (systemd-nspawn), profile iri-public-node\n\n" +
 		table(rows) + "\n" + execs + "\n" + slowest + "\n" + strings.Join(failures, "\n")
 	t.Log("\n" + report)
 	fmt.Print(report)

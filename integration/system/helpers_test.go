@@ -23,10 +23,11 @@ const newPort = 2222
 
 var movedSSH = fmt.Sprintf("sshd {\n  port = %d\n}\n", newPort)
 
-// bootWithProfile boots a fresh VPS with harden and the profile in place.
-func bootWithProfile(t *testing.T, profile string) *vps.Machine {
+// bootWithProfile boots a fresh VPS of rel with harden and the profile in
+// place.
+func bootWithProfile(t *testing.T, rel vps.Release, profile string) *vps.Machine {
 	t.Helper()
-	m := vps.Boot(t, vps.Options{})
+	m := vps.Boot(t, vps.Options{Release: rel})
 	writeProfile(t, m, profile)
 	return m
 }
