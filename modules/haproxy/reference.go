@@ -1,6 +1,7 @@
 package haproxy
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
 	"time"
@@ -10,15 +11,19 @@ import (
 
 // Reference documents the haproxy block; the defaults are DefaultSettings'.
 func (m *Module) Reference() module.Reference {
-	d := DefaultSettings()
+	d, g := DefaultSettings(), DefaultJSONRPCSettings()
 	n := strconv.Itoa
 	b := strconv.FormatBool
 	return module.Reference{
 		Summary: "HAProxy in front of the node's API: installs Debian's package, renders the whole " +
 			"/etc/haproxy/haproxy.cfg from the profile, checks it with `haproxy -c` before it goes live, reloads and " +
 			"enables haproxy.service. Only well-formed JSON API calls of allowed commands reach the node; per-client " +
-			"limits; the heavy calls get backends of their own. A limit of 0 or false turns a policy off; null takes the default.",
-		Attributes: []module.AttributeDoc{
+			"limits; the heavy calls get backends of their own. The IRI-only attributes (allowed_commands to pow_queue_timeout) and the " +
+			"gateway's (allowed_methods on) are refused with the other api. A limit of 0 or false turns a policy off; null takes the default.",
+		Attributes: append([]module.AttributeDoc{
+			module.Attr("api", "string", strconv.Quote(APIIRI), fmt.Sprintf(`The API fronted: "iri" (IRI's command API) or `+
+				`"iota-json-rpc" (iota-node's JSON-RPC gateway, whose defaults differ: port %d, node %q, max_body_bytes %d, heavy_timeout %s)`,
+				g.Port, g.Node, g.MaxBodyBytes, durDoc(g.HeavyTimeout))),
 			module.Attr("addresses", "list(string)", module.HCLList(d.Addresses), "IP addresses the public API listens on"),
 			module.Attr("port", "number", n(d.Port), "The public API port (the firewall opens it)"),
 			module.Attr("node", "string", strconv.Quote(d.Node), "The node's API behind the proxy, host:port; an iri block's port sets it"),
@@ -50,7 +55,29 @@ func (m *Module) Reference() module.Reference {
 			module.Attr("connect_timeout", "string", durDoc(d.ConnectTimeout), "Time to connect to the node"),
 			module.Attr("maxconn", "number", n(d.MaxConn), "Connections HAProxy holds in all"),
 			module.Attr("log", "string", strconv.Quote(d.Log), "Where HAProxy logs: \"stdout\" (the journal), \"stderr\", a socket path or address:port"),
-		},
+		}, jsonRPCReference()...),
+	}
+}
+
+// jsonRPCReference documents the gateway's own attributes (api =
+// "iota-json-rpc"); the defaults are DefaultJSONRPCSettings'.
+func jsonRPCReference() []module.AttributeDoc {
+	j := DefaultJSONRPCSettings().JSONRPC
+	n := strconv.Itoa
+	gw := "iota-json-rpc: "
+	return []module.AttributeDoc{
+		module.Attr("allowed_methods", "list(string)", "every method but unsafe_* and the subscriptions",
+			gw+"JSON-RPC methods that reach the node; every other is refused"),
+		module.Attr("heavy_methods", "list(string)", module.HCLList(j.HeavyMethods),
+			gw+"methods that run Move code without gas: a backend of their own and per-client limits"),
+		module.Attr("heavy_requests_per_ip", "number", n(j.HeavyRequestsPerIP), gw+"heavy calls per client per heavy_rate_period; 0: no limit"),
+		module.Attr("heavy_rate_period", "string", durDoc(j.HeavyRatePeriod), gw+"the window of heavy_requests_per_ip"),
+		module.Attr("max_batch", "number", n(j.MaxBatch), gw+"requests one JSON array may hold; 0 refuses batches, as iota-node does"),
+		module.Attr("cors_origins", "list(string)", module.HCLList(j.CORSOrigins), gw+`origins browsers may call from: ["*"] for any, [] for none`),
+		module.Attr("websocket", "bool", strconv.FormatBool(j.WebSocket), gw+"forward WebSocket upgrades on / and /subscribe to the node"),
+		module.Attr("max_websockets_per_ip", "number", n(j.MaxWebSocketsPerIP), gw+"WebSockets per client"),
+		module.Attr("websocket_maxconn", "number", n(j.WebSocketMaxConn), gw+"WebSockets in all"),
+		module.Attr("websocket_timeout", "string", durDoc(j.WebSocketTimeout), gw+"idle time of a WebSocket"),
 	}
 }
 
