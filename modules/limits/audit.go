@@ -14,15 +14,14 @@ const auditNofile = 65535
 // the running process has it (/proc/PID/limits).
 func (m *Module) Audit(state module.State) []module.Finding {
 	st, ok := state.(*State)
+	if ok && m.cfg.Container != "" {
+		return m.auditContainer(st)
+	}
 	if !ok || m.cfg.Unit == "" {
 		return nil
 	}
 	unit := m.cfg.Unit
-	refs := module.Refs(module.Harden, "open files")
-	configured := module.Finding{Control: "limits.configured", Title: fmt.Sprintf("%s: LimitNOFILE %d or more", unit, auditNofile),
-		Refs: refs, Managed: true}
-	process := module.Finding{Control: "limits.process", Title: fmt.Sprintf("the node's process: %d open files or more", auditNofile),
-		Refs: refs, Managed: true}
+	configured, process := nofileFindings(fmt.Sprintf("%s: LimitNOFILE %d or more", unit, auditNofile))
 	l := st.Live
 	switch {
 	case st.Offline:
@@ -53,4 +52,46 @@ func (m *Module) Audit(state module.State) []module.Finding {
 		process.Status = module.Verdict(l.ProcSoft >= want)
 	}
 	return []module.Finding{configured, process}
+}
+
+// auditContainer judges a node in a Docker container: the daemon's
+// default-ulimits (what runc can give here at most, see planContainer) and
+// the container's main process.
+func (m *Module) auditContainer(st *State) []module.Finding {
+	name := m.cfg.Container
+	configured, process := nofileFindings(fmt.Sprintf("%s: default-ulimits nofile %d or more", DaemonJSONPath, auditNofile))
+	want := int64(auditNofile)
+	if d := st.Docker; d != nil && d.Cap > 0 && d.Cap < uint64(want) {
+		want = int64(d.Cap)
+		configured.Note = fmt.Sprintf("the environment caps open files at %d (the service manager's own hard limit)", d.Cap)
+		process.Note = configured.Note
+	}
+	have, ok, _ := st.daemon.nofile()
+	configured.Found, configured.Status = "unset", module.Fail
+	if ok {
+		configured.Found, configured.Status = have.String(), module.Verdict(have.Soft >= want && have.Hard >= want)
+	}
+	d := st.Docker
+	switch {
+	case st.Offline:
+		process.Status, process.Note = module.NotApplicable, "an offline image runs no node"
+	case d == nil:
+		process.Status, process.Note = module.Fail, "Docker's state could not be read: "+st.DockerErr
+	case d.Node == nil || !d.Node.Running:
+		process.Status, process.Note = module.NotApplicable, "container "+name+" is not running"
+	default:
+		process.Found = fmt.Sprintf("%s (container %s, pid %d)", limitString(d.Node.ProcSoft), name, d.Node.PID)
+		process.Status = module.Verdict(d.Node.ProcSoft >= uint64(want))
+	}
+	return []module.Finding{configured, process}
+}
+
+// nofileFindings are the two findings of the audit, not judged yet: the
+// configured limit (titled) and the running process's.
+func nofileFindings(configuredTitle string) (configured, process module.Finding) {
+	refs := module.Refs(module.Harden, "open files")
+	configured = module.Finding{Control: "limits.configured", Title: configuredTitle, Refs: refs, Managed: true}
+	process = module.Finding{Control: "limits.process", Title: fmt.Sprintf("the node's process: %d open files or more", auditNofile),
+		Refs: refs, Managed: true}
+	return configured, process
 }

@@ -2,6 +2,7 @@ package limits
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -245,5 +246,34 @@ func TestPlanRefusesABrokenDaemonJSON(t *testing.T) {
 	_, err := m.Read(context.Background(), h)
 	if err == nil || !strings.Contains(err.Error(), `/etc/docker/daemon.json: "debug" is set twice (dockerd does not start with it either: fix the file)`) {
 		t.Errorf("error %v", err)
+	}
+}
+
+func TestAuditContainer(t *testing.T) {
+	m := decode(t, "limits {\n  container = \"iri\"\n}")
+	verdicts := func(st *State) string {
+		var out []string
+		for _, f := range m.Audit(st) {
+			out = append(out, fmt.Sprintf("%s=%s %s", f.Control, f.Status, f.Found))
+		}
+		return strings.Join(out, "; ")
+	}
+	st := convergedDocker(t, 65535)
+	if got, want := verdicts(st), "limits.configured=pass 65535:65535; limits.process=pass 65535 (container iri, pid 70)"; got != want {
+		t.Errorf("converged: %s\nwant %s", got, want)
+	}
+	st.daemon, st.Docker.Node.ProcSoft = daemonJSON{}, 4096
+	if got, want := verdicts(st), "limits.configured=fail unset; limits.process=fail 4096 (container iri, pid 70)"; got != want {
+		t.Errorf("fresh: %s\nwant %s", got, want)
+	}
+	// Where runc can give at most 20000, 20000 passes.
+	st = convergedDocker(t, 20000)
+	st.Docker.Cap = 20000
+	if got, want := verdicts(st), "limits.configured=pass 20000:20000; limits.process=pass 20000 (container iri, pid 70)"; got != want {
+		t.Errorf("capped: %s\nwant %s", got, want)
+	}
+	st.Docker.Node.Running = false
+	if got := verdicts(st); !strings.Contains(got, "limits.process=n/a") {
+		t.Errorf("stopped container: %s", got)
 	}
 }
