@@ -247,3 +247,24 @@ func providerFirewall(operator string) string {
 }
 `, operator, sshPort)
 }
+
+// The confirm must come over a connection made after the apply, and when
+// sshd keeps its port that is the role's doing alone: the ControlPersist
+// master the apply ran over would otherwise carry the confirm too, and
+// harden refuses a confirm from a connection older than the apply. The
+// profile keeps sshd on 22 and still changes sshd and the firewall, so the
+// apply waits for a confirm; the role confirms it over a new connection.
+func TestFleetConfirmOnTheSamePortUsesANewConnection(t *testing.T) {
+	c := newController(t)
+	c.buildInBackground()
+	n := bootFleet(t, 1, 1)[0]
+	p := c.playbook(t, []node{n}, map[string]any{"harden_vars": map[string]any{"ssh_port": 22},
+		"harden_confirm_timeout": confirmWindow, "harden_reconnect_timeout": reconnectWait})
+	rep := p.Reports[n.name]
+	if p.Result.Exit != 0 || rep.Status != "confirmed" || rep.Port != 22 || rep.Run == "" {
+		t.Fatalf("exit %d, harden_result %+v; want confirmed on 22:\n%s", p.Result.Exit, rep, p.failures())
+	}
+	if _, err := os.Stat(filepath.Join(n.m.Dir, "var/lib/harden/pending.json")); err == nil {
+		t.Errorf("an apply still waits for confirmation")
+	}
+}
