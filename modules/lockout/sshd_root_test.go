@@ -124,10 +124,12 @@ func realSshd(t *testing.T) string {
 		t.Fatal(err)
 	}
 	config := filepath.Join(dir, "sshd_config")
+	// UsePAM: without PAM, sshd takes a root whose shadow entry has no
+	// usable password (as a fresh machine's often has) for a locked account.
 	text := strings.Join([]string{"Port " + port, "ListenAddress 127.0.0.1", "HostKey " + filepath.Join(dir, "hostkey"),
 		"PidFile none", "AuthorizedKeysFile " + filepath.Join(dir, "authorized_keys"), "StrictModes no",
 		"PermitRootLogin prohibit-password", "PasswordAuthentication no", "KbdInteractiveAuthentication no",
-		"UsePAM no", "UseDNS no"}, "\n") + "\n"
+		"UsePAM yes", "UseDNS no"}, "\n") + "\n"
 	// Newer sshd penalizes addresses that fail to log in: the test fails
 	// many logins on purpose. sshd -t says whether it knows the keyword.
 	if err := os.WriteFile(config, []byte(text+"PerSourcePenalties no\n"), 0o600); err != nil {
