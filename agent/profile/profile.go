@@ -4,8 +4,9 @@
 package profile
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io/fs"
 	"sort"
 	"strings"
 
@@ -29,14 +30,17 @@ type Source struct {
 func Resolve(ref, root string) (Source, error) {
 	if ref == "" {
 		conffile := strings.TrimSuffix(root, "/") + "/etc/harden/profile.hcl"
-		if data, err := os.ReadFile(conffile); err == nil {
+		data, err := readFile(conffile)
+		if err == nil {
 			return Source{Name: "/etc/harden/profile.hcl", Bytes: data}, nil
+		} else if !errors.Is(err, fs.ErrNotExist) {
+			return Source{}, fmt.Errorf("read profile: %w", err)
 		}
 		ref = profiles.Default
 	}
-	if data, err := os.ReadFile(ref); err == nil {
+	if data, err := readFile(ref); err == nil {
 		return Source{Name: ref, Bytes: data}, nil
-	} else if !os.IsNotExist(err) || strings.ContainsAny(ref, "/.") {
+	} else if !errors.Is(err, fs.ErrNotExist) || strings.ContainsAny(ref, "/.") {
 		return Source{}, fmt.Errorf("read profile: %w", err)
 	}
 	name := strings.TrimPrefix(ref, "builtin:")
@@ -72,8 +76,17 @@ func NewLoader(factories []module.Factory) *Loader {
 
 // Load parses and decodes a profile. vars are -var overrides ("k=v");
 // varFiles are -var-file paths, applied before the -var flags.
+// At most maxDiagnostics are reported, then how many more there are.
 func (l *Loader) Load(src Source, varFiles, vars []string) (*Profile, hcl.Diagnostics) {
+	p, diags := l.load(src, varFiles, vars)
+	return p, capDiagnostics(diags)
+}
+
+func (l *Loader) load(src Source, varFiles, vars []string) (*Profile, hcl.Diagnostics) {
 	p := &Profile{Source: src.Name, Files: l.Parser.Files()}
+	if diags := checkSource(src.Bytes, src.Name, "profile", false); diags.HasErrors() {
+		return p, diags
+	}
 	f, diags := l.Parser.ParseHCL(src.Bytes, src.Name)
 	if diags.HasErrors() {
 		return p, diags

@@ -1,7 +1,6 @@
 package profile_test
 
 import (
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -17,15 +16,7 @@ func load(t *testing.T, src string, varFiles, vars []string) (*profile.Profile, 
 	t.Helper()
 	l := profile.NewLoader([]module.Factory{filemod.Factory})
 	p, diags := l.Load(profile.Source{Name: "p.hcl", Bytes: []byte(src)}, varFiles, vars)
-	var msgs []string
-	for _, d := range diags {
-		pos := "-"
-		if d.Subject != nil {
-			pos = fmt.Sprintf("%s:%d:%d", d.Subject.Filename, d.Subject.Start.Line, d.Subject.Start.Column)
-		}
-		msgs = append(msgs, fmt.Sprintf("%s: %s: %s", pos, d.Summary, d.Detail))
-	}
-	return p, strings.Join(msgs, "\n")
+	return p, formatDiags(diags)
 }
 
 const varProfile = `variable "port" {

@@ -2,7 +2,6 @@ package profile
 
 import (
 	"fmt"
-	"os"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -91,9 +90,12 @@ func (l *Loader) applyOverrides(decls declarations, varFiles, vars []string) hcl
 }
 
 func (l *Loader) applyVarFile(decls declarations, path string) hcl.Diagnostics {
-	src, err := os.ReadFile(path)
+	src, err := readFile(path)
 	if err != nil {
 		return hcl.Diagnostics{{Severity: hcl.DiagError, Summary: "Cannot read -var-file", Detail: err.Error()}}
+	}
+	if diags := checkSource(src, path, "-var-file", false); diags.HasErrors() {
+		return diags
 	}
 	f, diags := l.Parser.ParseHCL(src, path)
 	if diags.HasErrors() {
@@ -139,6 +141,9 @@ func applyVarFlag(decls declarations, kv string) hcl.Diagnostics {
 	}
 	val := cty.StringVal(raw)
 	if !v.typ.IsPrimitiveType() && v.typ != cty.DynamicPseudoType {
+		if diags := checkSource([]byte(raw), "-var "+name, "-var value", true); diags.HasErrors() {
+			return diags
+		}
 		expr, diags := hclsyntax.ParseExpression([]byte(raw), "-var "+name, hcl.InitialPos)
 		if diags.HasErrors() {
 			return diags
