@@ -51,7 +51,7 @@ test:
 FUZZTIME     ?= 8s
 FUZZ_TARGETS := ./modules/haproxy:FuzzRender ./modules/iri:FuzzPlanFile \
                 ./modules/sshd:FuzzManagedBlock ./modules/iri:FuzzINISet \
-                ./modules/iota:FuzzPlanYAML
+                ./modules/iota:FuzzPlanYAML ./agent/profile:FuzzProfile
 fuzz:
 	@for t in $(FUZZ_TARGETS); do \
 	  echo "fuzz $${t%%:*} $${t##*:} for $(FUZZTIME)"; \
