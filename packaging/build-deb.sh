@@ -64,7 +64,8 @@ subst() {
 }
 
 install -d -m 0755 "$root/DEBIAN" "$root/usr/bin" "$root/etc/harden" "$root/lib/systemd/system" \
-	"$root/usr/share/doc/harden" "$root/usr/share/man/man1" "$root/usr/share/lintian/overrides"
+	"$root/usr/share/doc/harden" "$root/usr/share/man/man1" "$root/usr/share/lintian/overrides" \
+	"$root/usr/share/bash-completion/completions" "$root/usr/share/zsh/vendor-completions"
 install -m 0755 "$BIN" "$root/usr/bin/harden"
 "$native" profiles show iri-node >"$root/etc/harden/profile.hcl"
 chmod 0644 "$root/etc/harden/profile.hcl"
@@ -72,12 +73,16 @@ for unit in harden-drift.service harden-drift.timer harden-pending-rollback.serv
 	install -m 0644 "packaging/systemd/$unit" "$root/lib/systemd/system/$unit"
 done
 "$work/debmeta" man -bin "$native" -version "$VERSION" -date "$date_day" >"$work/harden.1"
+# Shell completion, generated from the verbs' flag sets.
+"$native" completion bash >"$root/usr/share/bash-completion/completions/harden"
+"$native" completion zsh >"$root/usr/share/zsh/vendor-completions/_harden"
 gzip -9n <"$work/harden.1" >"$root/usr/share/man/man1/harden.1.gz"
 "$work/debmeta" copyright -bin "$BIN" -header packaging/debian/copyright.in >"$root/usr/share/doc/harden/copyright"
 subst packaging/debian/changelog.in | gzip -9n >"$root/usr/share/doc/harden/changelog.gz"
 install -m 0644 packaging/debian/lintian-overrides "$root/usr/share/lintian/overrides/harden"
 chmod 0644 "$root/usr/share/doc/harden/copyright" "$root/usr/share/doc/harden/changelog.gz" \
-	"$root/usr/share/man/man1/harden.1.gz"
+	"$root/usr/share/man/man1/harden.1.gz" "$root/usr/share/bash-completion/completions/harden" \
+	"$root/usr/share/zsh/vendor-completions/_harden"
 
 for script in postinst prerm postrm; do
 	install -m 0755 "packaging/debian/$script" "$root/DEBIAN/$script"

@@ -83,6 +83,7 @@ func TestDebReproducibleAndComplete(t *testing.T) {
 		"./lib/systemd/system/harden-pending-rollback.service",
 		"./usr/share/man/man1/harden.1.gz", "./usr/share/doc/harden/copyright",
 		"./usr/share/doc/harden/changelog.gz",
+		"./usr/share/bash-completion/completions/harden", "./usr/share/zsh/vendor-completions/_harden",
 	} {
 		if !strings.Contains(listing, want) {
 			t.Errorf("package lacks %q:\n%s", want, listing)

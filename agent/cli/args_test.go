@@ -116,8 +116,8 @@ func TestDidYouMean(t *testing.T) {
 // those that only read a profile or print do not. Every verb decides.
 func TestRootDecision(t *testing.T) {
 	want := map[string]bool{
-		"plan": true, "apply": true, "rollback": true, "confirm": true, "status": true, "drift": true, "audit": true,
-		"validate": false, "cloud-init": false, "profiles": false, "version": false,
+		"plan": true, "apply": true, "rollback": true, "confirm": true, "status": true, "drift": true, "audit": true, "show": true,
+		"validate": false, "cloud-init": false, "fmt": false, "completion": false, "profiles": false, "version": false,
 	}
 	for verb := range commands() {
 		need, known := want[verb]

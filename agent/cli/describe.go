@@ -27,6 +27,8 @@ type FlagDoc struct {
 	Arg     string `json:"arg,omitempty"` // its value's name; "" for a switch
 	Usage   string `json:"usage"`
 	Default string `json:"default,omitempty"`
+	// Repeatable flags collect every value given (-var, -target).
+	Repeatable bool `json:"repeatable,omitempty"`
 }
 
 // HelpDoc is `harden help -json`.
@@ -62,7 +64,8 @@ func Describe() []CommandDoc {
 
 func flagDoc(f *flag.Flag) FlagDoc {
 	arg, usage := flag.UnquoteUsage(f)
-	d := FlagDoc{Name: f.Name, Arg: arg, Usage: usage}
+	_, repeatable := f.Value.(*stringList)
+	d := FlagDoc{Name: f.Name, Arg: arg, Usage: usage, Repeatable: repeatable}
 	if f.DefValue != "" && f.DefValue != "false" && f.DefValue != "0s" {
 		d.Default = f.DefValue
 	}
