@@ -38,15 +38,40 @@ func readLiveUnit(ctx context.Context, h *host.Host, unit string) *liveUnit {
 		}
 	}
 	if l.MainPID > 0 {
-		if status, err := h.ReadFile(fmt.Sprintf("/proc/%d/status", l.MainPID)); err == nil {
-			for _, line := range strings.Split(string(status), "\n") {
-				if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
-					l.ProcUID, _ = strconv.Atoi(f[1])
-				}
+		l.ProcUID = procUID(h, int(l.MainPID))
+	}
+	return l
+}
+
+// procUID is a process's real uid in /proc/PID/status; -1 when unknown.
+func procUID(h *host.Host, pid int) int {
+	status, err := h.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(status), "\n") {
+		if f := strings.Fields(line); len(f) > 1 && f[0] == "Uid:" {
+			if uid, err := strconv.Atoi(f[1]); err == nil {
+				return uid
 			}
 		}
 	}
-	return l
+	return -1
+}
+
+// userProcesses are the pids of the processes running as uid.
+func userProcesses(h *host.Host, uid int) []int {
+	entries, err := h.ReadDir("/proc")
+	if err != nil {
+		return nil
+	}
+	var pids []int
+	for _, e := range entries {
+		if pid, err := strconv.Atoi(e.Name()); err == nil && procUID(h, pid) == uid {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // Audit judges the node's account and, live, its process and sandbox

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io/fs"
 	"strconv"
+	"strings"
 
 	"github.com/coreos/go-systemd/v22/unit"
 
@@ -129,7 +130,13 @@ func (m *Module) planUser(st *State, p *module.Plan) error {
 	}
 	mod := userMod{Name: c.Name, Undo: undoData{Op: opUsermod, Name: c.Name}}
 	var fields []module.Field
-	if c.Home != "" && u.Home != c.Home {
+	switch {
+	case c.Home == "" || u.Home == c.Home:
+	case len(st.Busy) > 0:
+		p.Warnings = append(p.Warnings, fmt.Sprintf("user %s has running processes (pids %s): usermod cannot move its home "+
+			"while they run, so it stays %s; stop them (the node's unit) and apply again to move it to %s",
+			c.Name, joinInts(st.Busy), u.Home, c.Home))
+	default:
 		fields = append(fields, module.Field{Name: "home", Before: u.Home, After: c.Home})
 		mod.Home, mod.Undo.Home = c.Home, u.Home
 	}
@@ -246,6 +253,14 @@ func (m *Module) planDropIn(st *State, p *module.Plan) {
 }
 
 func fsMode(m uint32) fs.FileMode { return fs.FileMode(m).Perm() }
+
+func joinInts(list []int) string {
+	s := make([]string, len(list))
+	for i, n := range list {
+		s[i] = strconv.Itoa(n)
+	}
+	return strings.Join(s, ", ")
+}
 
 func entries(n int) string {
 	if n == 1 {

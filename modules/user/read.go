@@ -31,6 +31,9 @@ type State struct {
 	UnitActive string
 	// Live is the unit's process and sandbox (live machine, unit set).
 	Live *liveUnit
+	// Busy are the pids of processes running as the user (live machine
+	// only): usermod refuses to move the home of a user that has any.
+	Busy []int
 }
 
 // Read gathers the account databases, the data directory and the drop-in.
@@ -64,6 +67,9 @@ func (m *Module) Read(ctx context.Context, h *host.Host) (module.State, error) {
 		case !errors.Is(err, fs.ErrNotExist):
 			return nil, fmt.Errorf("%s: private directory: %w", m.Name(), err)
 		}
+	}
+	if u, ok := st.DB.User(c.Name); ok && !h.Offline() && c.Home != "" && u.Home != c.Home {
+		st.Busy = userProcesses(h, u.UID)
 	}
 	if c.Unit != "" {
 		data, err := h.ReadFile(unitdropin.Path(c.Unit, DropInName))

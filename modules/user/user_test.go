@@ -160,6 +160,26 @@ func TestPlan(t *testing.T) {
 	}
 }
 
+// A running node's user keeps its home (usermod refuses to move it while
+// the user has processes); the rest of the account still converges, and
+// the plan says why and what to do.
+func TestPlanBusyUserKeepsHome(t *testing.T) {
+	m := decode(t, "user \"iota\" {\n  home = \"/opt/iota\"\n  data_dir = null\n}")
+	st := &State{DB: db(t, "iota:x:1001:1001::/home/iota:/bin/sh\n", "iota:x:1001:\n", "iota:!:19000::::::\n"), Busy: []int{99, 120}}
+	p, err := m.Plan(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(p.Changes) != 1 || len(p.Changes[0].Fields) != 1 || p.Changes[0].Fields[0].Name != "shell" || p.Changes[0].Data.(userMod).Home != "" {
+		t.Fatalf("changes %+v, want only the shell", p.Changes)
+	}
+	want := "user iota has running processes (pids 99, 120): usermod cannot move its home while they run, so it stays /home/iota; " +
+		"stop them (the node's unit) and apply again to move it to /opt/iota"
+	if len(p.Warnings) != 1 || p.Warnings[0] != want {
+		t.Errorf("warnings %q\nwant %q", p.Warnings, want)
+	}
+}
+
 const sandboxed = "user \"iri\" {\n  unit = \"iri.service\"\n  run_unit_as_user = true\n  restart = true\n}"
 
 func TestPlanDropInEffects(t *testing.T) {
