@@ -24,7 +24,7 @@ func TestApplyJSONCarriesVersionPortsAndPendingConfirm(t *testing.T) {
 	run := &store.Run{ID: "20261201-100000-ab12"}
 	run.Result.Status = "applied"
 	var out, errw bytes.Buffer
-	code := finishApply(IO{Out: &out, Err: &errw}, &options{json: true}, p, run, &access.Pending{Run: run.ID, Deadline: deadline}, nil)
+	code := jsonApplyView{IO{Out: &out, Err: &errw}}.result(newApplyResult("/", p, run, &access.Pending{Run: run.ID, Deadline: deadline}, nil), nil)
 	if code != ExitOK {
 		t.Fatalf("exit %d: %s", code, errw.String())
 	}
@@ -64,7 +64,7 @@ func TestApplyJSONOmitsWhatDoesNotApply(t *testing.T) {
 	p := plan.New("1.2.3", "p", "/", nil)
 	p.SSH = sshAfter(nil, nil)
 	var out bytes.Buffer
-	if code := finishApply(IO{Out: &out, Err: &bytes.Buffer{}}, &options{json: true}, p, nil, nil, nil); code != ExitOK {
+	if code := (jsonApplyView{IO{Out: &out, Err: &bytes.Buffer{}}}).result(newApplyResult("/", p, nil, nil, nil), nil); code != ExitOK {
 		t.Fatalf("exit %d", code)
 	}
 	var got map[string]any
@@ -133,8 +133,8 @@ func TestTextOnlyKeepsJSONStdoutClean(t *testing.T) {
 // fail: a reader must not take "no-changes" from it.
 func TestApplyJSONFailedBeforeARun(t *testing.T) {
 	var out, errw bytes.Buffer
-	code := finishApply(IO{Out: &out, Err: &errw}, &options{json: true}, plan.New("1.2.3", "p", "/", nil), nil, nil,
-		errors.New("create run: disk full"))
+	failure := errors.New("create run: disk full")
+	code := jsonApplyView{IO{Out: &out, Err: &errw}}.result(newApplyResult("/", plan.New("1.2.3", "p", "/", nil), nil, nil, failure), failure)
 	var got map[string]any
 	if err := json.Unmarshal(out.Bytes(), &got); err != nil {
 		t.Fatalf("apply -json is not JSON: %v\n%s", err, out.String())
