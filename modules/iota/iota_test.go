@@ -45,6 +45,12 @@ func TestDecodeDiagnostics(t *testing.T) {
 		{"zero hops", "iota {\n  proxy_hops = 0\n}",
 			`proxy_hops: "0" is not valid; expected the number of proxies in front of the node, from 1 to 8, or null to leave policy-config alone.`, 2, 16},
 		{"restart without unit", "iota {\n  unit = null\n  restart = true\n}", `restart: there is no unit to restart (unit = null).`, 3, 13},
+		{"loopback inside a container", "iota {\n  container = \"iota-node\"\n  json_rpc_address = \"127.0.0.1:9000\"\n}",
+			`json_rpc_address: 127.0.0.1:9000 is the container's own loopback, which Docker cannot publish from; leave it on every address and publish the port on the host's loopback (-p 127.0.0.1:9000:9000).`, 3, 22},
+		{"unit and container", "iota {\n  container = \"iota-node\"\n  unit = \"iota-node.service\"\n}",
+			`unit: the node runs either under a systemd unit or in a container, and container = "iota-node"; remove one of them.`, 3, 10},
+		{"container name", "iota {\n  container = \"iota node\"\n}",
+			`container: "iota node" is not valid; expected a Docker container name such as "iota-node" (letters, digits, _ . -).`, 2, 15},
 		{"unknown attribute", "iota {\n  json_rpc_adress = \"127.0.0.1:9000\"\n}", `An argument named "json_rpc_adress" is not expected here. Did you mean "json_rpc_address"?`, 2, 3},
 	}
 	for _, tt := range tests {
@@ -253,5 +259,28 @@ func TestApply(t *testing.T) {
 	}
 	if p := moduletest.Plan(t, m, h); !p.Empty() {
 		t.Errorf("second plan %+v", p.Changes)
+	}
+}
+
+// In a container the node's own addresses stay on every address (where
+// Docker publishes from) and are not warned about; what the host exposes
+// is the published ports, seen in the listen table (docker-proxy).
+func TestPlanContainer(t *testing.T) {
+	m := decode(t, "iota {\n  container = \"iota-node\"\n}", true)
+	if m.cfg.Unit != "" || m.JSONRPCAddress() != "127.0.0.1:9000" {
+		t.Errorf("unit %q, JSON-RPC for the proxy %q", m.cfg.Unit, m.JSONRPCAddress())
+	}
+	src, _ := os.ReadFile("testdata/fullnode-template.yaml")
+	p, after := plan(t, m, string(src), "0.0.0.0:9000", "127.0.0.1:9184")
+	if want := string(src) + "policy-config:\n  client-id-source:\n    x-forwarded-for: 1\n"; after != want {
+		t.Errorf("edited file:\n%s", after)
+	}
+	want := []string{"live: a socket listens on 0.0.0.0:9000 (the node's JSON-RPC port) on more than loopback; " +
+		"publish the container's port on the host's loopback only (-p 127.0.0.1:9000:9000)"}
+	if strings.Join(p.Warnings, "\n") != strings.Join(want, "\n") {
+		t.Errorf("warnings %q\nwant %q", p.Warnings, want)
+	}
+	if w := p.Changes[0].Warnings; len(w) != 1 || !strings.Contains(w[0], "docker restart iota-node") {
+		t.Errorf("change warnings %q", w)
 	}
 }

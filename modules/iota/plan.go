@@ -88,7 +88,7 @@ func (m *Module) Plan(s module.State) (module.Plan, error) {
 			have = l.def
 		}
 		converged := l.want == "" || sameAddr(have, l.want)
-		if w := bindWarning(c.Path, l, have, set); w != "" {
+		if w := bindWarning(c.Path, l, have, set); w != "" && c.Container == "" {
 			if !converged {
 				w += "; this plan binds it to " + l.want
 			}
@@ -137,6 +137,9 @@ func (m *Module) fileChange(st *State, after []byte, fields []module.Field) modu
 	case running:
 		ch.Warnings = append(ch.Warnings, fmt.Sprintf("%s reads %s at start: the change takes effect at its next restart (restart = false)",
 			c.Unit, path.Base(c.Path)))
+	case c.Container != "":
+		ch.Warnings = append(ch.Warnings, fmt.Sprintf("container %s reads %s at start: the change takes effect when it restarts (docker restart %s)",
+			c.Container, path.Base(c.Path), c.Container))
 	}
 	ch.Data = fc
 	return ch

@@ -85,6 +85,9 @@ func clientIDSource(v *yaml.Node) string {
 // spoofWarning: a node that trusts X-Forwarded-For must not be reachable
 // without the proxy that sets it.
 func (m *Module) spoofWarning(d *doc, p *module.Plan) {
+	if m.cfg.Container != "" {
+		return // the container's own address: the published ports decide (liveWarnings)
+	}
 	rpc := m.cfg.Listeners[0].want
 	if rpc == "" {
 		var set bool
@@ -140,7 +143,10 @@ func (m *Module) liveWarnings(p *module.Plan, st *State, d *doc) {
 			continue
 		}
 		w := fmt.Sprintf("live: a socket listens on %s (the node's %s port) on more than loopback", ap, what)
-		if m.cfg.Unit != "" {
+		switch {
+		case m.cfg.Container != "":
+			w += fmt.Sprintf("; publish the container's port on the host's loopback only (-p 127.0.0.1:%d:%d)", ap.Port(), ap.Port())
+		case m.cfg.Unit != "":
 			w += fmt.Sprintf("; iota-node binds what %s says when it starts (restart %s)", path.Base(m.cfg.Path), m.cfg.Unit)
 		}
 		p.Warnings = append(p.Warnings, w)
