@@ -16,7 +16,8 @@ import (
 )
 
 // nodeImage is the container image every scenario builds inside its VPS:
-// the static binaries (tcplisten, iristub) and busybox, nothing else.
+// the static binaries (tcplisten, iristub, iotastub) and busybox, nothing
+// else.
 const nodeImage = "harden-test/node"
 
 // profilePath is where a scenario's own profile goes inside the VPS.
@@ -60,7 +61,7 @@ func bootDocker(t *testing.T, rel vps.Release, files map[string]string) *dockerV
 		return nil
 	}})
 	start := time.Now()
-	d.MustShell("set -e; dir=$(mktemp -d); cp /usr/local/bin/tcplisten /usr/local/bin/iristub \"$(command -v busybox)\" \"$dir\"/;" +
+	d.MustShell("set -e; dir=$(mktemp -d); cp /usr/local/bin/tcplisten /usr/local/bin/iristub /usr/local/bin/iotastub \"$(command -v busybox)\" \"$dir\"/;" +
 		" tar -C \"$dir\" -c . | docker import - " + nodeImage + "; rm -r \"$dir\"")
 	t.Logf("image %s imported in %s", nodeImage, time.Since(start).Round(time.Millisecond))
 	return d

@@ -22,7 +22,7 @@ import (
 // TestMain checks that the suite leaves the host as it found it: no
 // ruleset change, no new listening socket, no machine left.
 func TestMain(m *testing.M) {
-	code := vps.RunSuite(m, "containers", 22, gossipPort, apiPort, strayPort, sshPort, proxyPort)
+	code := vps.RunSuite(m, "containers", 22, gossipPort, apiPort, strayPort, sshPort, proxyPort, iotaRPCPort, iotaGatewayPort, iotaMetricsPort)
 	if buildDir != "" {
 		os.RemoveAll(buildDir)
 	}
@@ -37,10 +37,11 @@ var (
 )
 
 // staticBinaries are what the container images hold besides busybox: the
-// test listener and the IRI stand-in.
+// test listener and the IRI and iota-node stand-ins.
 var staticBinaries = map[string]string{
 	"tcplisten": "./integration/nodes/cmd/tcplisten",
 	"iristub":   "./integration/iristub/cmd/iristub",
+	"iotastub":  "./integration/iotastub/cmd/iotastub",
 }
 
 // binaries builds the static binaries once for the suite and returns them

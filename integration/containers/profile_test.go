@@ -75,12 +75,7 @@ func TestDockerNodeProfile(t *testing.T) {
 // main process, read the way an operator would: docker inspect, /proc.
 func (d *dockerVPS) nodeLimits() string {
 	d.t.Helper()
-	r := d.MustShell(`pid=$(docker inspect -f '{{.State.Pid}}' iri) && grep 'Max open files' /proc/$pid/limits`)
-	f := strings.Fields(r.Stdout)
-	if len(f) < 5 {
-		d.t.Fatalf("no limits line:\n%s", r)
-	}
-	return f[3] + " " + f[4]
+	return d.containerLimits("iri")
 }
 
 // checkNode judges the hardened node: its limit inside, the rest from the

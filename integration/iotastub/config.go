@@ -54,3 +54,22 @@ func (c NodeConfig) ProxyHops() int {
 	}
 	return 0
 }
+
+// Template is crates/iota-config/data/fullnode-template.yaml as an
+// operator starts from it (JSON-RPC and metrics on every address), with
+// the gRPC API turned on: the configuration the system tests harden.
+const Template = `# Update this value to the location you want IOTA to store its database
+db-path: "/opt/iota/db"
+
+network-address: "/dns/localhost/tcp/8080/http"
+metrics-address: "0.0.0.0:9184"
+# this address is also used for web socket connections
+json-rpc-address: "0.0.0.0:9000"
+enable-grpc-api: true
+
+p2p-config:
+  external-address: /dns/node.example/udp/8084 # UPDATE THIS
+
+genesis:
+  genesis-file-location: "/opt/iota/config/genesis.blob"
+`

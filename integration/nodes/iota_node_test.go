@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"harden/integration/iotastub"
 	"harden/integration/vps"
 )
 
@@ -44,23 +45,6 @@ Restart=always
 WantedBy=multi-user.target
 `
 
-// iotaConfig is the upstream fullnode template with the gRPC API on.
-const iotaConfig = `# Update this value to the location you want IOTA to store its database
-db-path: "/opt/iota/db"
-
-network-address: "/dns/localhost/tcp/8080/http"
-metrics-address: "0.0.0.0:9184"
-# this address is also used for web socket connections
-json-rpc-address: "0.0.0.0:9000"
-enable-grpc-api: true
-
-p2p-config:
-  external-address: /dns/node.example/udp/8084 # UPDATE THIS
-
-genesis:
-  genesis-file-location: "/opt/iota/config/genesis.blob"
-`
-
 // metricsScript prints the stand-in's counters (JSON on its metrics
 // address) from inside the VPS, which has no HTTP client.
 const metricsScript = `#!/bin/bash
@@ -85,7 +69,7 @@ func (n *node) installIotaNode() {
 		mode os.FileMode
 	}{
 		"opt/iota/bin/iota-node":               {data, 0o755},
-		"opt/iota/config/fullnode.yaml":        {[]byte(iotaConfig), 0o644},
+		"opt/iota/config/fullnode.yaml":        {[]byte(iotastub.Template), 0o644},
 		"etc/systemd/system/iota-node.service": {[]byte(iotaUnit), 0o644},
 		"usr/local/bin/iota-metrics":           {[]byte(metricsScript), 0o755},
 	} {
