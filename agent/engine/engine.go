@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"go.uber.org/zap"
 
@@ -118,11 +119,15 @@ func (e *Engine) readAll(ctx context.Context) ([]module.State, error) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			start := time.Now()
 			s, err := m.Read(ctx, e.Host)
 			if err != nil {
 				err = wrap(m, "read", err)
 			}
 			states[i], errs[i] = s, err
+			if e.Log != nil {
+				e.Log.Debug("read", zap.String("module", m.Name()), zap.Duration("took", time.Since(start)))
+			}
 		}()
 	}
 	wg.Wait()

@@ -218,17 +218,31 @@ func (b *busSystemd) Property(ctx context.Context, unit, name string) (any, erro
 	if err != nil {
 		return nil, err
 	}
-	p, err := c.GetUnitPropertyContext(ctx, unit, name)
+	// Type-specific properties (LimitNOFILE on a service, ListenStream on
+	// a socket) live on the type's interface: ask there first for a name
+	// the Unit interface lacks, so that each costs one round trip.
+	first, second := c.GetUnitPropertyContext, func(ctx context.Context, unit, name string) (*sdbus.Property, error) {
+		return c.GetUnitTypePropertyContext(ctx, unit, unitType(unit), name)
+	}
+	if !unitInterface[name] && strings.Contains(unit, ".") {
+		first, second = second, first
+	}
+	p, err := first(ctx, unit, name)
 	if err != nil && strings.Contains(unit, ".") {
-		// Type-specific properties (LimitNOFILE on a service, ListenStream
-		// on a socket) live on the type's interface.
-		p, err = c.GetUnitTypePropertyContext(ctx, unit, unitType(unit), name)
+		p, err = second(ctx, unit, name)
 	}
 	if err != nil {
 		return nil, err
 	}
 	return p.Value.Value(), nil
 }
+
+// unitInterface are the properties harden reads from systemd's Unit
+// interface (org.freedesktop.systemd1.Unit); any other is asked of the
+// unit type's interface first.
+var unitInterface = map[string]bool{"ActiveState": true, "LoadState": true, "SubState": true,
+	"UnitFileState": true, "FragmentPath": true, "DropInPaths": true, "Description": true, "Triggers": true,
+	"TriggeredBy": true, "ActiveEnterTimestamp": true, "InvocationID": true, "NeedDaemonReload": true}
 
 // unitType is the D-Bus interface suffix of a unit: "ssh.socket" → "Socket".
 func unitType(unit string) string {
