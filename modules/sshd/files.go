@@ -113,33 +113,49 @@ func readFiles(h *host.Host, order, hostKeyPaths, banners []string, moduliMinBit
 
 // parseModuli counts the moduli and keeps those of minBits or more
 // (comments and blank lines stay). moduli(5)'s size field is the bit
-// length minus one: ssh-audit keeps `$5 >= 3071` for 3072 bits.
+// length minus one: ssh-audit keeps `$5 >= 3071` for 3072 bits. The file
+// without the weak moduli is made only when there are some.
 func parseModuli(data []byte, minBits int) moduli {
 	m := moduli{Exists: true}
-	var kept bytes.Buffer
-	for _, line := range bytes.SplitAfter(data, []byte("\n")) {
-		f := strings.Fields(string(line))
-		if len(f) < 7 || strings.HasPrefix(f[0], "#") {
-			kept.Write(line)
-			continue
+	var weak [][2]int // byte ranges of the weak moduli's lines
+	for start := 0; start < len(data); {
+		end := bytes.IndexByte(data[start:], '\n') + start + 1
+		if end == start {
+			end = len(data)
 		}
-		size, err := strconv.Atoi(f[4])
-		if err != nil {
-			kept.Write(line)
-			continue
+		if size, ok := modulusSize(data[start:end]); ok {
+			m.Total++
+			if m.Smallest == 0 || size+1 < m.Smallest {
+				m.Smallest = size + 1
+			}
+			if size+1 < minBits {
+				weak = append(weak, [2]int{start, end})
+			}
 		}
-		m.Total++
-		if m.Smallest == 0 || size+1 < m.Smallest {
-			m.Smallest = size + 1
-		}
-		if size+1 < minBits {
-			m.Weak++
-			continue
-		}
-		kept.Write(line)
+		start = end
 	}
-	m.kept = kept.Bytes()
+	m.Weak = len(weak)
+	if m.Weak > 0 {
+		kept := make([]byte, 0, len(data))
+		from := 0
+		for _, w := range weak {
+			kept = append(kept, data[from:w[0]]...)
+			from = w[1]
+		}
+		m.kept = append(kept, data[from:]...)
+	}
 	return m
+}
+
+// modulusSize reads the size field (the fifth) of a moduli line; false for
+// comments, blank and malformed lines.
+func modulusSize(line []byte) (int, bool) {
+	f := bytes.Fields(line)
+	if len(f) < 7 || f[0][0] == '#' {
+		return 0, false
+	}
+	size, err := strconv.Atoi(string(f[4]))
+	return size, err == nil
 }
 
 // shellVar reads NAME="value" from a shell-style defaults file.

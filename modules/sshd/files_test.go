@@ -302,3 +302,21 @@ func reloads(p module.Plan) bool {
 	}
 	return false
 }
+
+func TestParseModuliEdges(t *testing.T) {
+	for _, tt := range []struct {
+		in, kept           string
+		total, weak, small int
+	}{
+		{"20230726180232 2 6 100 3071 2 E2", "", 1, 0, 3072},                             // no final newline, nothing weak
+		{"# c\n20230726180231 2 6 100 2047 5 E1", "# c\n", 1, 1, 2048},                   // the weak line is the last
+		{"x y\n\n20230726180233 2 6 100 4095 5 E3\n", "", 1, 0, 4096},                    // malformed and blank lines stay
+		{"1 2 6 100 1535 5 E\n1 2 6 100 3071 2 E\n", "1 2 6 100 3071 2 E\n", 2, 1, 1536}, // the weak line is the first
+	} {
+		m := parseModuli([]byte(tt.in), 3072)
+		if m.Total != tt.total || m.Weak != tt.weak || m.Smallest != tt.small || string(m.kept) != tt.kept {
+			t.Errorf("parseModuli(%q) = %d total, %d weak, smallest %d, kept %q; want %d, %d, %d, %q",
+				tt.in, m.Total, m.Weak, m.Smallest, m.kept, tt.total, tt.weak, tt.small, tt.kept)
+		}
+	}
+}

@@ -13,7 +13,9 @@ import (
 // liveUnit is the node's unit as systemd and the kernel see it: who its
 // process runs as and its sandbox (read over D-Bus).
 type liveUnit struct {
-	MainPID uint32
+	// LoadState is systemd's ("loaded", "not-found"...).
+	LoadState string
+	MainPID   uint32
 	// ProcUID is the real uid in /proc/PID/status; -1 when unknown.
 	ProcUID int
 	// Sandbox holds the unit's sandbox properties, by name.
@@ -28,6 +30,12 @@ var sandboxProps = []string{"NoNewPrivileges", "ProtectSystem", "ProtectHome", "
 func readLiveUnit(ctx context.Context, h *host.Host, unit string) *liveUnit {
 	l := &liveUnit{ProcUID: -1, Sandbox: map[string]string{}}
 	sd := h.Systemd()
+	if v, err := sd.Property(ctx, unit, "LoadState"); err == nil {
+		l.LoadState = fmt.Sprint(v)
+	}
+	if l.LoadState != "loaded" {
+		return l
+	}
 	if v, err := sd.Property(ctx, unit, "MainPID"); err == nil {
 		pid, _ := strconv.ParseUint(fmt.Sprint(v), 10, 32)
 		l.MainPID = uint32(pid)
@@ -107,6 +115,10 @@ func (m *Module) Audit(state module.State) []module.Finding {
 	case st.Offline || l == nil:
 		proc.Status, proc.Note = module.NotApplicable, "an offline image runs no node"
 		sandbox.Status, sandbox.Note = module.NotApplicable, "an offline image runs no systemd"
+		return append(out, proc, sandbox)
+	case l.LoadState != "loaded":
+		proc.Status, proc.Note = module.NotApplicable, c.Unit+" is not installed ("+l.LoadState+")"
+		sandbox.Status, sandbox.Note = module.NotApplicable, c.Unit+" is not installed"
 		return append(out, proc, sandbox)
 	case l.MainPID == 0 || l.ProcUID < 0:
 		proc.Status, proc.Note = module.NotApplicable, c.Unit+" is not running"
