@@ -102,7 +102,7 @@ func (d *dockerVPS) checkIota() {
 			d.t.Errorf("the node's port %d is reachable from outside", port)
 		}
 	}
-	if err := echoUDP(d.Addr, iotaP2PPort); err != nil {
+	if err := d.EchoUDP(iotaP2PPort); err != nil {
 		d.t.Errorf("UDP %d from outside: %v", iotaP2PPort, err)
 	}
 	metrics := d.MustShell(fmt.Sprintf("docker exec iota-node /busybox wget -qO- http://127.0.0.1:%d/metrics", iotaMetricsPort)).Stdout
@@ -142,23 +142,4 @@ func waitFor(limit time.Duration, f func() error) error {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-}
-
-// echoUDP sends a datagram to host:port and waits for it to come back.
-func echoUDP(host string, port int) error {
-	c, err := net.Dial("udp", net.JoinHostPort(host, strconv.Itoa(port)))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte("ping")); err != nil {
-		return err
-	}
-	buf := make([]byte, 16)
-	n, err := c.Read(buf)
-	if err != nil || string(buf[:n]) != "ping" {
-		return fmt.Errorf("no echo: %q %v", buf[:n], err)
-	}
-	return nil
 }

@@ -130,26 +130,6 @@ func (n *node) listening() map[int]bool {
 	return out
 }
 
-// echoUDP sends a datagram to port from the host and reports whether it
-// came back.
-func (n *node) echoUDP(port int) error {
-	c, err := net.Dial("udp", net.JoinHostPort(n.Addr, strconv.Itoa(port)))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	c.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := c.Write([]byte("ping")); err != nil {
-		return err
-	}
-	buf := make([]byte, 16)
-	k, err := c.Read(buf)
-	if err != nil || string(buf[:k]) != "ping" {
-		return fmt.Errorf("no echo: %q %v", buf[:k], err)
-	}
-	return nil
-}
-
 // Issue 20: iota-public-fullnode on a VPS whose iota-node was installed the
 // upstream way (JSON-RPC, metrics and gRPC on every interface). After the
 // apply, before the node restarts, only the firewall keeps those ports
@@ -246,7 +226,7 @@ func (n *node) checkIotaFromHost(when string) {
 			n.t.Errorf("%s: port %d is reachable from the host", when, port)
 		}
 	}
-	if err := n.echoUDP(iotaP2PPort); err != nil {
+	if err := n.EchoUDP(iotaP2PPort); err != nil {
 		n.t.Errorf("%s: UDP %d from the host: %v", when, iotaP2PPort, err)
 	}
 }
