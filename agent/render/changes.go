@@ -169,11 +169,18 @@ func countEdits(before, after string) textStats {
 func (s textStats) summary() string {
 	switch {
 	case s.created:
-		return fmt.Sprintf("(new, %d lines)", s.added)
+		return fmt.Sprintf("(new, %s)", lines(s.added))
 	case s.deleted:
-		return fmt.Sprintf("(%d lines removed)", s.removed)
+		return fmt.Sprintf("(%s removed)", lines(s.removed))
 	}
 	return fmt.Sprintf("(+%d -%d lines)", s.added, s.removed)
+}
+
+func lines(n int) string {
+	if n == 1 {
+		return "1 line"
+	}
+	return fmt.Sprintf("%d lines", n)
 }
 
 func unified(before, after string) string {

@@ -32,11 +32,26 @@ func splitList(s string) ([]string, bool) {
 	return parts, true
 }
 
+// longWords is the length from which two space-separated values are read
+// as lists of words (HostKey's paths); shorter ones ("22" -> "2222 22")
+// read best whole.
+const longWords = 60
+
+// splitWords reads s as a space-separated list of at least two words.
+func splitWords(s string) ([]string, bool) {
+	f := strings.Fields(s)
+	return f, len(f) > 1
+}
+
 // diffLists compares two values as lists. It reports ok when at least one
 // side is a list and the other a list or a single word.
 func diffLists(before, after string) (listDiff, bool) {
 	b, bok := splitList(before)
 	a, aok := splitList(after)
+	if !bok && !aok && len(before)+len(after) >= longWords {
+		b, bok = splitWords(before)
+		a, aok = splitWords(after)
+	}
 	if !bok && !aok {
 		return listDiff{}, false
 	}

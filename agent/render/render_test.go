@@ -107,3 +107,24 @@ sshd.match[User bob]: turns password login back on`
 	}
 	moduletest.Golden(t, "drift.txt", buf.Bytes())
 }
+
+// A long space-separated value (HostKey's paths) reads as a list too; a
+// short one ("22" -> "2222 22") stays whole.
+func TestSpaceSeparatedLists(t *testing.T) {
+	p := plan.New("1", "p", "/", []plan.Module{{Name: "sshd", Plan: module.Plan{Changes: []module.Change{
+		{Address: "sshd.setting[HostKey]", Action: module.Update, Fields: []module.Field{{Name: "HostKey",
+			Before: "/etc/ssh/ssh_host_rsa_key /etc/ssh/ssh_host_ecdsa_key /etc/ssh/ssh_host_ed25519_key",
+			After:  "/etc/ssh/ssh_host_ed25519_key /etc/ssh/ssh_host_rsa_key"}}},
+		{Address: "sshd.setting[Port]", Action: module.Update, Fields: []module.Field{{Name: "Port", Before: "22", After: "2222 22"}}},
+	}}}})
+	var buf bytes.Buffer
+	if err := render.Text(&buf, p); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"sshd.setting[HostKey]  1 removed, 2 kept in a new order\n      - /etc/ssh/ssh_host_ecdsa_key\n",
+		`sshd.setting[Port]     "22" -> "2222 22"`} {
+		if !strings.Contains(buf.String(), want) {
+			t.Errorf("plan lacks %q:\n%s", want, buf.String())
+		}
+	}
+}
