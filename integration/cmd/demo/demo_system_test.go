@@ -3,6 +3,7 @@
 package main
 
 import (
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -10,8 +11,13 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/creack/pty"
+
 	"harden/integration/vps"
 )
+
+// sgr matches the colour sequences a terminal gets.
+var sgr = regexp.MustCompile("\x1b\\[[0-9;]*m")
 
 // TestMain checks that the demo leaves this machine as it found it, as
 // every system-tier suite does.
@@ -20,8 +26,9 @@ func TestMain(m *testing.M) {
 }
 
 // TestMakeRun runs what `make run` runs, the built program with a static
-// harden, and checks its exit code and the view from outside it prints:
-// every row of the before/after table shows the hardened state.
+// harden, from a terminal, and checks its exit code and the view from
+// outside it prints: every row of the before/after table shows the
+// hardened state.
 func TestMakeRun(t *testing.T) {
 	vps.Require(t)
 	root, err := vps.ModuleRoot()
@@ -40,16 +47,35 @@ func TestMakeRun(t *testing.T) {
 		t.Fatalf("go build demo: %v\n%s", err, out)
 	}
 
+	// From a terminal, as a newcomer runs `make run`: the plan arrives
+	// coloured and wrapped, as the operator's own terminal shows it.
 	cmd := exec.Command(demo, "-harden", harden)
 	cmd.Dir = root
-	var stdout, stderr strings.Builder
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err = cmd.Run()
-	out := stdout.String()
+	cmd.Env = append(os.Environ(), "NO_COLOR=", "TERM=xterm")
+	tty, err := pty.StartWithSize(cmd, &pty.Winsize{Rows: 50, Cols: 100})
 	if err != nil {
-		t.Fatalf("demo: %v\n--- stdout\n%s\n--- stderr\n%s", err, out, stderr.String())
+		t.Fatalf("start the demo on a terminal: %v", err)
+	}
+	var raw strings.Builder
+	io.Copy(&raw, tty) // until the demo exits (EIO)
+	err = cmd.Wait()
+	tty.Close()
+	out := sgr.ReplaceAllString(strings.ReplaceAll(raw.String(), "\r\n", "\n"), "")
+	if err != nil {
+		t.Fatalf("demo: %v\n%s", err, out)
 	}
 	t.Logf("demo output:\n%s", out)
+	if !strings.Contains(raw.String(), "\x1b[32m+\x1b[0m user.iri.account[iri]") ||
+		!strings.Contains(raw.String(), "\x1b[33m~\x1b[0m sshd.setting[PermitRootLogin]") {
+		t.Errorf("the plan is not coloured on a terminal")
+	}
+	_, planText, _ := strings.Cut(out, "sudo harden plan ")
+	planText, _, _ = strings.Cut(planText, "(plan took")
+	for _, l := range strings.Split(planText, "\n") {
+		if len(l) > 100 {
+			t.Errorf("a plan line wider than the terminal's 100 columns: %q", l)
+		}
+	}
 
 	// The operator's three commands, the last from a session on the new port.
 	for _, want := range []string{

@@ -42,6 +42,7 @@ type demo struct {
 	harden  string    // path of the harden binary put on the VPS
 	node    string    // path of the stand-in node's binary
 	logs    io.Writer // where harden's own logs go (nil: nowhere)
+	cols    int       // the terminal's width when the demo writes to one
 
 	hardened bool // every check from outside shows the hardened state
 }
@@ -112,13 +113,24 @@ func (d *demo) waitNode(m *vps.Machine) error {
 	}
 }
 
+// sudo runs a command the operator's way; from a terminal, harden writes
+// to one too (colour, wrapped to its width), as the operator would see it.
+func (d *demo) sudo(t testing.TB, m *vps.Machine, command string) vps.Result {
+	if d.cols == 0 {
+		return m.MustSudo(command)
+	}
+	r := m.SudoTerminal(d.cols, command)
+	m.Expect(r)
+	return r
+}
+
 // operator runs a harden command as the operator does (ssh, sudo) and shows
 // it with its output. An apply shows its plan first: the plan was just
 // shown, so only what follows it is.
 func (d *demo) operator(t testing.TB, m *vps.Machine, command string, afterPlan bool) {
 	fmt.Fprintf(d.out, "\n$ ssh -p %d %s@%s sudo %s\n", m.Port, vps.DeployUser, m.Addr, command)
 	start := time.Now()
-	r := m.MustSudo(command)
+	r := d.sudo(t, m, command)
 	took := time.Since(start)
 	if d.logs != nil {
 		fmt.Fprint(d.logs, r.Stderr)

@@ -23,6 +23,8 @@ import (
 	"path/filepath"
 	"time"
 
+	"golang.org/x/term"
+
 	"harden/integration/vps"
 )
 
@@ -61,6 +63,7 @@ func run(args []string, out, errw io.Writer) int {
 	if *logs {
 		d.logs = errw
 	}
+	d.cols = terminalWidth(out)
 	if err := d.binaries(*harden, *node); err != nil {
 		fmt.Fprintf(errw, "demo: %v\n", err)
 		return 1
@@ -93,6 +96,19 @@ func run(args []string, out, errw io.Writer) int {
 		return 1
 	}
 	return 0
+}
+
+// terminalWidth is out's width when out is a terminal that takes colour
+// (0: a pipe, a file, NO_COLOR).
+func terminalWidth(out io.Writer) int {
+	f, ok := out.(*os.File)
+	if !ok || os.Getenv("NO_COLOR") != "" || !term.IsTerminal(int(f.Fd())) {
+		return 0
+	}
+	if w, _, err := term.GetSize(int(f.Fd())); err == nil && w >= 60 {
+		return w
+	}
+	return 100
 }
 
 // binaries builds what was not given: harden and the node stand-in, both
