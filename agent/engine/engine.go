@@ -54,8 +54,12 @@ func (e *Engine) Targets(targets []string) error {
 			}
 		}
 		if n == 0 {
-			return fmt.Errorf("-target %s: the profile configures no such module (it has: %s)",
+			err := fmt.Errorf("-target %s: the profile configures no such module (it has: %s)",
 				t, strings.Join(e.names(), ", "))
+			if s := module.Suggest(t, e.names()); s != "" {
+				err = fmt.Errorf("%w; did you mean %q?", err, s)
+			}
+			return err
 		}
 	}
 	// Keep engine order whatever the order of the flags.

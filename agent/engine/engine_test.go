@@ -208,6 +208,10 @@ func TestTargets(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "no such module (it has: file.b)") {
 		t.Errorf("err = %v", err)
 	}
+	// A near miss gets what was meant.
+	if err := e.Targets([]string{"file.c"}); err == nil || !strings.Contains(err.Error(), `did you mean "file.b"?`) {
+		t.Errorf("err = %v", err)
+	}
 }
 
 // Runs that start within one second (an apply, then the confirm that
