@@ -87,6 +87,7 @@ check: deps vet test fuzz root-test system-test
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem -count 6 ./agent/... ./modules/... | tee bench.txt
 	$(GO) test -tags root -run '^$$' -bench '^BenchmarkRoot' -benchmem -count 5 ./modules/firewall/ | tee -a bench.txt
+	$(GO) test -tags root -run '^$$' -bench '^BenchmarkRootAudit' -benchmem -count 5 ./agent/cli/ | tee -a bench.txt
 	$(GO) test -tags attack -run '^$$' -bench . -benchtime 2s -count 3 ./integration/attack/ | tee -a bench.txt
 	$(GO) run ./integration/attack/cmd/attackbench | tee -a bench.txt
 	HARDEN_PERF=1 $(GO) test -tags system -count=1 -v -timeout 15m -run TestPerfReport ./integration/perf/ | tee -a bench.txt
