@@ -21,6 +21,9 @@ type guardFacts struct {
 	// profile leaves them alone (denyusers, pubkeyacceptedalgorithms...).
 	Unmanaged map[string][]string `json:"unmanaged,omitempty"`
 	Err       string              `json:"error,omitempty"`
+	// Operator is who runs harden through sudo (SUDO_USER): they must
+	// still get in, not only someone. "" offline and without sudo.
+	Operator string `json:"operator,omitempty"`
 }
 
 // guardNeeded: only a profile that turns password or root login off can
@@ -46,6 +49,9 @@ func readGuard(h *host.Host, dump map[string][]string) guardFacts {
 		g.Err = err.Error()
 	}
 	g.Facts = facts
+	if !h.Offline() {
+		g.Operator = h.Getenv("SUDO_USER")
+	}
 	return g
 }
 
@@ -95,7 +101,14 @@ func (m *Module) checkLockout(g guardFacts, want map[string][]string) (warning s
 	if g.Err != "" {
 		return m.lockoutVerdict("cannot read the accounts to check that someone can still log in: "+g.Err, nil, "")
 	}
-	v := lockout.Check(g.Facts, m.policy(g, want))
+	policy := m.policy(g, want)
+	v := lockout.Check(g.Facts, policy)
+	if v.OK && !policy.PasswordLogin {
+		if problem, out := operatorShutOut(g.Operator, v); out {
+			return m.lockoutVerdict(fmt.Sprintf("you run harden as %s (through sudo), and after this change %s could "+
+				"not log in with a key and become root:\n    %s", g.Operator, g.Operator, problem), []string{problem}, lockoutFix)
+		}
+	}
 	if v.OK {
 		return "", nil
 	}
@@ -105,6 +118,25 @@ func (m *Module) checkLockout(g guardFacts, want map[string][]string) (warning s
 	}
 	return m.lockoutVerdict("after this change nobody could log in with a key and become root:\n    "+
 		strings.Join(problems, "\n    "), problems, lockoutFix)
+}
+
+// operatorShutOut reports whether the operator, when known, is not among
+// those the policy admits, with their reasons.
+func operatorShutOut(operator string, v lockout.Verdict) (problem string, out bool) {
+	if operator == "" || operator == "root" {
+		return "", false
+	}
+	for _, a := range v.Admitted {
+		if a.User == operator {
+			return "", false
+		}
+	}
+	for _, p := range v.Problems {
+		if strings.HasPrefix(p, operator+": ") {
+			return p, true
+		}
+	}
+	return operator + ": no login shell", true
 }
 
 // lockoutVerdict refuses the plan, or with allow_lockout = true lets it

@@ -88,3 +88,28 @@ func TestLockoutGuard(t *testing.T) {
 		})
 	}
 }
+
+// The operator who runs harden through sudo must get back in, not only
+// somebody: another administrator's key does not save a password-only
+// operator.
+func TestLockoutGuardKeepsTheOperator(t *testing.T) {
+	files := stockFiles(t)
+	for k, v := range operatorFiles() {
+		files[k] = v
+	}
+	files["/etc/passwd"] += "bob:x:1001:1001::/home/bob:/bin/bash\n"
+	files["/etc/group"] = strings.Replace(files["/etc/group"], "sudo:x:27:deploy", "sudo:x:27:deploy,bob", 1) + "bob:x:1001:\n"
+	h, _ := newRoot(t, files)
+	m := New()
+	st := readState(t, m, h)
+	st.Guard.Operator = "bob"
+	_, err := m.Plan(st)
+	if err == nil || !strings.Contains(err.Error(), "you run harden as bob (through sudo), and after this change bob could "+
+		"not log in with a key and become root:\n    bob: not in AllowUsers; no authorized_keys file") {
+		t.Fatalf("want the guard to refuse for bob, got %v", err)
+	}
+	st.Guard.Operator = "deploy"
+	if _, err := m.Plan(st); err != nil {
+		t.Errorf("deploy keeps a way in, the plan is refused: %v", err)
+	}
+}
