@@ -1,6 +1,7 @@
 package iri
 
 import (
+	"fmt"
 	"slices"
 	"strings"
 
@@ -18,7 +19,7 @@ func (m *Module) Audit(state module.State) []module.Finding {
 	}
 	refs := module.Refs(module.Harden, "node API")
 	limit := module.Finding{Control: "iri.remote-limit-api", Managed: true, Refs: refs,
-		Title: "REMOTE_LIMIT_API refuses " + strings.Join(DefaultRemoteLimitAPI, ", ")}
+		Title: "REMOTE_LIMIT_API refuses the dangerous commands"}
 	host := module.Finding{Control: "iri.api-host", Managed: true, Refs: refs,
 		Title: "behind HAProxy, the node's API listens on loopback only"}
 	if st.Data == nil {
@@ -36,8 +37,9 @@ func (m *Module) Audit(state module.State) []module.Finding {
 		}
 	}
 	limit.Status = module.Verdict(len(open) == 0)
+	limit.Found = fmt.Sprintf("%d of %d refused", len(DefaultRemoteLimitAPI)-len(open), len(DefaultRemoteLimitAPI))
 	if len(open) > 0 {
-		limit.Found = "open: " + strings.Join(open, ", ")
+		limit.Note = "open to remote callers: " + strings.Join(open, ", ")
 	}
 	apiHost, _ := doc.get(section, keyAPIHost)
 	host.Found = apiHost

@@ -38,7 +38,10 @@ func (m *Module) Audit(state module.State) []module.Finding {
 		return []module.Finding{configured, process}
 	}
 	configured.Found = limitString(l.Configured)
-	configured.Status = module.Verdict(l.Configured >= auditNofile)
+	configured.Status = module.Verdict(l.Configured >= auditNofile && (l.ConfiguredSoft == 0 || l.ConfiguredSoft >= auditNofile))
+	if l.ConfiguredSoft > 0 && l.ConfiguredSoft != l.Configured {
+		configured.Found = limitString(l.ConfiguredSoft) + " soft, " + limitString(l.Configured) + " hard"
+	}
 	want := uint64(auditNofile)
 	if l.Cap > 0 && l.Cap < want {
 		want = l.Cap

@@ -43,7 +43,10 @@ type Live struct {
 	// Configured is systemd's LimitNOFILE for the unit (what it will give
 	// the next process it starts).
 	Configured uint64
-	MainPID    uint32
+	// ConfiguredSoft is systemd's LimitNOFILESoft: the soft limit the next
+	// process gets (0: not known).
+	ConfiguredSoft uint64
+	MainPID        uint32
 	// ProcSoft and ProcHard are the running process's "Max open files".
 	ProcSoft, ProcHard uint64
 	// Cap is the most the service manager can give a process here: PID 1's
@@ -181,6 +184,11 @@ func readLive(ctx context.Context, sd host.Systemd, read func(string) ([]byte, e
 	}
 	if l.Configured, err = toUint(v); err != nil {
 		return nil, fmt.Errorf("%s LimitNOFILE: %w", unitName, err)
+	}
+	// The soft limit is what the process starts with (systemd's default is
+	// 1024 soft, 524288 hard); unknown to an older systemd, it stays 0.
+	if v, err = sd.Property(ctx, unitName, "LimitNOFILESoft"); err == nil {
+		l.ConfiguredSoft, _ = toUint(v)
 	}
 	if v, err = sd.Property(ctx, unitName, "MainPID"); err != nil {
 		return nil, fmt.Errorf("%s MainPID: %w", unitName, err)

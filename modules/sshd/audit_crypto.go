@@ -23,7 +23,7 @@ func (a sshdAudit) access() []module.Finding {
 	}
 	allow.Found, allow.Status = strings.Join(set, "; "), module.Verdict(len(set) > 0)
 
-	banner := module.Finding{Control: "sshd.banner", Title: "Banner: a warning that names no system or version",
+	banner := module.Finding{Control: "sshd.banner", Title: "Banner: a warning naming no system or version",
 		Refs: module.Refs(module.CIS, "5.1.5"), Managed: true}
 	path := a.one("banner")
 	text, read := a.st.Beside.Banners[path]
@@ -162,7 +162,7 @@ func (a sshdAudit) others() []module.Finding {
 		Managed: true, Found: a.one("port")}
 	port.Status = module.Verdict(a.st.Effective["port"].Source != "")
 	port.Note = "dev-sec's input sshd_custom_port names the port; harden moves sshd off 22"
-	match := module.Finding{Control: "sshd.match", Title: "no Match block gives a connection weaker settings",
+	match := module.Finding{Control: "sshd.match", Title: "no Match block weakens a connection's settings",
 		Refs: module.Refs(module.Harden, "match"), Status: module.Pass}
 	if !a.st.Live {
 		match.Status, match.Note = module.NotApplicable, "sshd -T -C did not run (offline)"
