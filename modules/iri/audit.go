@@ -21,10 +21,10 @@ func (m *Module) Audit(state module.State) []module.Finding {
 	limit := module.Finding{Control: "iri.remote-limit-api", Managed: true, Refs: refs,
 		Title: "REMOTE_LIMIT_API refuses the dangerous commands"}
 	host := module.Finding{Control: "iri.api-host", Managed: true, Refs: refs,
-		Title: "behind HAProxy, the node's API listens on loopback only"}
+		Title: "API_HOST loopback when HAProxy fronts the API"}
 	if st.Data == nil {
 		limit.Status, limit.Found = module.Fail, m.cfg.Path+" is missing"
-		host.Status = module.NotApplicable
+		host.Status, host.Note = module.NotApplicable, m.cfg.Path+" is missing"
 		return []module.Finding{limit, host}
 	}
 	doc := parseINI(st.Data)

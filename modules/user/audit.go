@@ -109,7 +109,7 @@ func (m *Module) Audit(state module.State) []module.Finding {
 	proc := module.Finding{Control: m.Name() + ".process", Title: c.Unit + " runs as " + c.Name + ", not root",
 		Refs: refs, Managed: true}
 	sandbox := module.Finding{Control: m.Name() + ".sandbox", Refs: refs, Managed: true,
-		Title: c.Unit + " sandboxed: NoNewPrivileges, Protect*, Private*"}
+		Title: c.Unit + " sandboxed: NoNewPrivileges etc."}
 	l := st.Live
 	switch {
 	case st.Offline || l == nil:
