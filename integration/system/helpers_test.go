@@ -150,3 +150,18 @@ func refused(t *testing.T, what string, r vps.Result) {
 }
 
 func itoa(n int) string { return strconv.Itoa(n) }
+
+// waitNothingPending waits until `harden status` shows no pending
+// confirmation: the rollback timer's run moves the ports back before it
+// finishes (a socket-activated sshd is started again after the socket
+// moved) and clears the pending record last.
+func waitNothingPending(t *testing.T, m *vps.Machine) {
+	t.Helper()
+	var r vps.Result
+	for deadline := time.Now().Add(30 * time.Second); time.Now().Before(deadline); time.Sleep(time.Second) {
+		if r = harden(m, "status"); strings.Contains(r.Stdout, "No pending confirmation") {
+			return
+		}
+	}
+	t.Errorf("status 30s after the automatic rollback moved the ports back:\n%s", r)
+}

@@ -3,6 +3,7 @@
 package system
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -16,7 +17,9 @@ import (
 func TestMatchBlockGivingRootLoginBack(t *testing.T) {
 	vps.ForEachRelease(t, func(t *testing.T, rel vps.Release) {
 		m := vps.Boot(t, vps.Options{Release: rel})
-		writeProfile(t, m, movedSSH)
+		// root among the admitted users (the default AllowUsers admits
+		// only the administrators with keys), as on many a VPS.
+		writeProfile(t, m, fmt.Sprintf("sshd {\n  port = %d\n  allow_users = [%q, \"root\"]\n}\n", newPort, vps.DeployUser))
 		m.MustShell(`printf 'Match Address 10.231.0.0/16\n  PermitRootLogin yes\n' >> /etc/ssh/sshd_config`)
 		applyAndConfirm(t, m)
 
