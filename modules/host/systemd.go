@@ -148,6 +148,16 @@ func (b *busSystemd) Run(ctx context.Context, op UnitOp, unit string) error {
 	if err != nil {
 		return err
 	}
+	switch op {
+	case OpRestart, OpStart, OpTryRestart:
+		// A unit's start rate limit (StartLimitBurst, 5 in 10 s by
+		// default) guards against crash loops. harden's own stop and
+		// start pairs — a socket moved, then a rollback moving it back —
+		// can reach it within seconds and leave sshd unstarted
+		// ("start-limit-hit"); reset-failed flushes the counter. A unit
+		// that is not loaded has nothing to reset.
+		_ = c.ResetFailedUnitContext(ctx, unit)
+	}
 	// Buffered: the library sends the job result even if we stopped waiting.
 	ch := make(chan string, 1)
 	switch op {
