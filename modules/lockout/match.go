@@ -22,7 +22,7 @@ func hostAdmits(patterns string, client netip.Addr) bool {
 	admits := false
 	for _, entry := range strings.Split(patterns, ",") {
 		pattern, negated := strings.CutPrefix(entry, "!")
-		hit := wildcardMatch(pattern, ip) || wildcardMatch(strings.ToLower(pattern), ip)
+		hit := WildcardMatch(pattern, ip) || WildcardMatch(strings.ToLower(pattern), ip)
 		if prefix, ok, _ := parseCIDR(pattern); ok {
 			hit = hit || prefix.Contains(client)
 		}
@@ -83,9 +83,9 @@ func parseCIDR(s string) (prefix netip.Prefix, ok bool, err error) {
 func matchUser(name string, client netip.Addr, pattern string) bool {
 	i := strings.LastIndexByte(pattern, '@')
 	if i < 0 {
-		return wildcardMatch(pattern, name)
+		return WildcardMatch(pattern, name)
 	}
-	if !wildcardMatch(pattern[:i], name) {
+	if !WildcardMatch(pattern[:i], name) {
 		return false
 	}
 	host := pattern[i+1:]
@@ -96,7 +96,7 @@ func matchUser(name string, client netip.Addr, pattern string) bool {
 func matchAny(patterns, names []string) bool {
 	for _, p := range patterns {
 		for _, n := range names {
-			if wildcardMatch(p, n) {
+			if WildcardMatch(p, n) {
 				return true
 			}
 		}
@@ -104,9 +104,9 @@ func matchAny(patterns, names []string) bool {
 	return false
 }
 
-// wildcardMatch is sshd's match_pattern: '*' any run, '?' one character.
+// WildcardMatch is sshd's match_pattern: '*' any run, '?' one character.
 // It backtracks only to the last star, so it stays linear in practice.
-func wildcardMatch(pattern, s string) bool {
+func WildcardMatch(pattern, s string) bool {
 	p, i := 0, 0
 	star, mark := -1, 0
 	for i < len(s) {

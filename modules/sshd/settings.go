@@ -3,6 +3,8 @@ package sshd
 import (
 	"strconv"
 	"strings"
+
+	"harden/modules/lockout"
 )
 
 // kind is how a setting is written in the profile and in sshd_config.
@@ -268,29 +270,9 @@ func contains(list []string, s string) bool {
 
 func matchesAny(name string, patterns []string) bool {
 	for _, p := range patterns {
-		if wildcardMatch(p, name) {
+		if lockout.WildcardMatch(p, name) {
 			return true
 		}
 	}
 	return false
-}
-
-// wildcardMatch is sshd's pattern match: '*' any run, '?' one character.
-func wildcardMatch(pattern, s string) bool {
-	if pattern == "" {
-		return s == ""
-	}
-	switch pattern[0] {
-	case '*':
-		for i := 0; i <= len(s); i++ {
-			if wildcardMatch(pattern[1:], s[i:]) {
-				return true
-			}
-		}
-		return false
-	case '?':
-		return s != "" && wildcardMatch(pattern[1:], s[1:])
-	default:
-		return s != "" && s[0] == pattern[0] && wildcardMatch(pattern[1:], s[1:])
-	}
 }
