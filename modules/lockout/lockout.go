@@ -167,13 +167,13 @@ func sshdRefuses(u User, client netip.Addr, p Policy) []string {
 	if u.UID == 0 && (p.PermitRootLogin == "no" || p.PermitRootLogin == "forced-commands-only") {
 		reasons = append(reasons, "root login is off")
 	}
-	if slices.ContainsFunc(p.DenyUsers, func(pat string) bool { return matchUser(u.Name, client, pat) }) {
+	if slices.ContainsFunc(p.DenyUsers, func(pat string) bool { return MatchUser(u.Name, client, pat) }) {
 		reasons = append(reasons, "denied by DenyUsers")
 	}
 	if matchAny(p.DenyGroups, u.Groups) {
 		reasons = append(reasons, "denied by DenyGroups")
 	}
-	if len(p.AllowUsers) > 0 && !slices.ContainsFunc(p.AllowUsers, func(pat string) bool { return matchUser(u.Name, client, pat) }) {
+	if len(p.AllowUsers) > 0 && !slices.ContainsFunc(p.AllowUsers, func(pat string) bool { return MatchUser(u.Name, client, pat) }) {
 		reasons = append(reasons, "not in AllowUsers")
 	}
 	if len(p.AllowGroups) > 0 && !matchAny(p.AllowGroups, u.Groups) {

@@ -80,7 +80,7 @@ func parseCIDR(s string) (prefix netip.Prefix, ok bool, err error) {
 // USER@HOST, each a wildcard pattern. With the client unknown the host
 // part is taken to match: a DenyUsers entry then denies, an AllowUsers
 // entry admits.
-func matchUser(name string, client netip.Addr, pattern string) bool {
+func MatchUser(name string, client netip.Addr, pattern string) bool {
 	i := strings.LastIndexByte(pattern, '@')
 	if i < 0 {
 		return WildcardMatch(pattern, name)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"harden/modules/host"
+	"harden/modules/lockout"
 	"harden/modules/module"
 )
 
@@ -133,6 +134,9 @@ func (m *Module) readMatchRisks(ctx context.Context, h *host.Host, st *State) {
 
 // weakerFor lists the profile's settings that a connection gets weaker.
 func (m *Module) weakerFor(c connection, dump map[string][]string, occ []occurrence) []module.Risk {
+	if !admitted(c, dump["allowusers"]) {
+		return nil // AllowUsers keeps this connection out whatever else it gets
+	}
 	var out []module.Risk
 	for _, key := range weakenable {
 		want, managed := m.want[key]
@@ -177,4 +181,20 @@ func matchSource(occ []occurrence, key string) string {
 		}
 	}
 	return ""
+}
+
+// admitted reports whether the connection's AllowUsers (as sshd -T -C
+// prints it) lets its user in; an empty list admits everyone.
+func admitted(c connection, allowUsers []string) bool {
+	patterns := strings.Fields(strings.Join(allowUsers, " "))
+	if len(patterns) == 0 {
+		return true
+	}
+	addr, _ := netip.ParseAddr(c.addr)
+	for _, p := range patterns {
+		if lockout.MatchUser(c.user, addr, p) {
+			return true
+		}
+	}
+	return false
 }

@@ -71,3 +71,18 @@ func TestWeakerForNamesTheMatchLine(t *testing.T) {
 		t.Errorf("PermitRootLogin is not alice's: %+v", r)
 	}
 }
+
+// AllowUsers that keeps root out leaves a Match's PermitRootLogin moot: no
+// risk to report. Root among the admitted users is one.
+func TestWeakerForHonoursAllowUsers(t *testing.T) {
+	m := New()
+	root := connection{"root", unknownAddr}
+	dump := map[string][]string{"permitrootlogin": {"yes"}, "allowusers": {"deploy"}}
+	if r := m.weakerFor(root, dump, nil); len(r) != 0 {
+		t.Errorf("root is not admitted, yet: %+v", r)
+	}
+	dump["allowusers"] = []string{"deploy root@203.0.113.*"}
+	if r := m.weakerFor(root, dump, nil); len(r) != 1 {
+		t.Errorf("root admitted from this address, want one risk: %+v", r)
+	}
+}
